@@ -1,0 +1,48 @@
+# Two commands on a fresh machine: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export FLASK_APP := wsgi:app
+
+.PHONY: run test install lint bench demo-db translations extract-messages update-messages compile-messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python setup.cfg constraints.txt
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP) compile-messages
+
+# Development server on the embedded SQLite database, loaded with the demo election.
+run: install
+	OCV_ENV=development $(BIN)/ocv db upgrade
+	OCV_ENV=development $(BIN)/ocv demo
+	OCV_ENV=development $(BIN)/ocv serve
+
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Catalogs: extract the strings, merge them into every language, compile.
+extract-messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --omit-header \
+		-o ocv/translations/messages.pot ocv audit registration polling tally
+
+update-messages: extract-messages
+	$(BIN)/pybabel update --no-fuzzy-matching -i ocv/translations/messages.pot -d ocv/translations
+
+compile-messages: $(STAMP)
+	$(BIN)/pybabel compile -f -d ocv/translations
+
+clean:
+	rm -rf $(VENV) instance build *.egg-info

@@ -1,0 +1,1 @@
+"""The signed, append-only audit log (see docs/specs/audit-log-format.md)."""

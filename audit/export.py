@@ -1,0 +1,83 @@
+"""Bundle export for offline verification (docs/specs/audit-log-format.md, "Bundle")."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from audit import checkpoints
+from audit.keys import list_keys, log_key
+from audit.models import Checkpoint, Entry
+from audit.service import size
+from audit.state import append_digest, current_state, latest_digest_seq
+from ocv.settings import Settings
+
+PAGE = 10_000
+
+
+def prepare(session: Session, settings: Settings) -> int:
+    """Bring the log to an exportable head: a state digest and a checkpoint covering all.
+
+    Nothing is appended when nothing changed since the last export, so repeated
+    downloads do not grow the log.
+    """
+    if latest_digest_seq(session) != size(session) - 1:
+        append_digest(session)
+    return checkpoints.issue(session, settings, "export").size
+
+
+def write_bundle(session: Session, directory: Path, tree_size: int) -> None:
+    """Write the bundle of the first `tree_size` entries into `directory`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with (directory / "log.jsonl").open("wb") as out:
+        for leaf in _leaves(session, tree_size):
+            out.write(leaf + b"\n")
+    (directory / "checkpoints").mkdir(exist_ok=True)
+    for checkpoint in session.scalars(
+        select(Checkpoint).where(Checkpoint.size <= tree_size).order_by(Checkpoint.size)
+    ):
+        (directory / "checkpoints" / f"{checkpoint.size}.txt").write_text(
+            checkpoints.full_text(checkpoint), encoding="utf-8"
+        )
+    keys = {
+        "log": log_key(session).vkey,
+        "keys": [
+            {"name": k.name, "vkey": k.vkey, "role": k.role,
+             "registered_seq": k.registered_seq, "revoked_seq": k.revoked_seq}
+            for k in list_keys(session) if k.role != "log"
+        ],
+    }
+    (directory / "keys.json").write_text(json.dumps(keys, indent=1, ensure_ascii=False) + "\n")
+    _write_state(session, directory / "state")
+
+
+def _leaves(session: Session, tree_size: int) -> Iterator[bytes]:
+    for start in range(0, tree_size, PAGE):
+        yield from session.scalars(
+            select(Entry.leaf)
+            .where(Entry.seq >= start, Entry.seq < min(start + PAGE, tree_size))
+            .order_by(Entry.seq)
+        )
+
+
+def _write_state(session: Session, directory: Path) -> None:
+    directory.mkdir(exist_ok=True)
+    for name, value in current_state(session).items():
+        (directory / f"{name}.json").write_text(json.dumps(value, ensure_ascii=False, indent=1) + "\n")
+
+
+def bundle_tar_gz(session: Session, tree_size: int) -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "bundle"
+        write_bundle(session, root, tree_size)
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+            tar.add(root, arcname="bundle")
+        return buffer.getvalue()

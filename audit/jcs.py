@@ -1,0 +1,170 @@
+"""RFC 8785 (JCS) canonical JSON, with the audit log's extra rules.
+
+Extra rules (docs/specs/audit-log-format.md): no floating-point numbers, every
+string NFC, no duplicate member names. The writer repairs what it can
+(`normalize`) and serializes (`canonical_bytes`); the verifier only checks
+(`is_canonical`) and must reject, never repair.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Mapping
+from typing import Any, NoReturn
+
+import orjson
+import rfc8785
+
+# JCS numbers are IEEE doubles: a larger integer would not survive another implementation.
+MAX_INT = 2**53 - 1
+
+_ORJSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER
+# orjson sorts keys by code point, JCS by UTF-16 unit: they differ only when a key
+# holds a character above U+FFFF (UTF-8 lead bytes F0-F4).
+_ABOVE_BMP = re.compile(rb"[\xf0-\xf4]")
+
+
+class CanonicalError(ValueError):
+    """Not canonical JSON in the log's sense."""
+
+
+def normalize(obj: Any) -> Any:
+    """A copy with every string, member names included, in NFC; mappings become dicts,
+    tuples lists. Other values are kept as they are, for `canonical_bytes` to judge."""
+    if isinstance(obj, str):
+        return unicodedata.normalize("NFC", obj)
+    if isinstance(obj, Mapping):
+        out: dict[str, Any] = {}
+        for key, value in obj.items():
+            if not isinstance(key, str):
+                raise CanonicalError(f"member name {key!r} is not a string")
+            name = unicodedata.normalize("NFC", key)
+            if name in out:
+                raise CanonicalError(f"member names collide once NFC-normalized: {name!r}")
+            out[name] = normalize(value)
+        return out
+    if isinstance(obj, list | tuple):
+        return [normalize(item) for item in obj]
+    return obj
+
+
+def canonical_bytes(obj: Any) -> bytes:
+    """The JCS bytes of `obj`; CanonicalError if it holds a float, a non-NFC string,
+    a non-string member name, an integer beyond ±(2**53 - 1) or a non-JSON type."""
+    problem = _problem(obj)
+    if problem is not None:
+        _fail(problem)
+    try:
+        return rfc8785.dumps(obj)
+    except rfc8785.CanonicalizationError as error:  # lone surrogates
+        raise CanonicalError(str(error)) from None
+
+
+def loads_strict(data: bytes | str) -> Any:
+    """Parse JSON, rejecting duplicate member names, floats, NaN and Infinity."""
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        return json.loads(
+            text,
+            object_pairs_hook=_unique_members,
+            parse_float=_reject_float,
+            parse_constant=_reject_float,
+        )
+    except CanonicalError:
+        raise
+    except ValueError as error:  # includes UnicodeDecodeError and JSONDecodeError
+        raise CanonicalError(f"not JSON: {error}") from None
+
+
+def is_canonical(line: bytes) -> Any:
+    """The parsed object if `line` is exactly the canonical form of it; else CanonicalError.
+
+    Fast path: orjson's sorted output equals JCS for integers, strings and keys below
+    U+10000 (tests/unit/audit/test_verify.py checks every code point), and it can never
+    equal a line with duplicate names (it writes each name once) or whitespace. Floats
+    would round-trip, so they are looked for; NFC is checked on the whole line, which
+    is NFC only if every string in it is. Anything else takes the strict path.
+    """
+    try:
+        obj = orjson.loads(line)
+        same = orjson.dumps(obj, option=_ORJSON_OPTIONS) == line
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+        same = False
+    if same and (line.isascii() or _unicode_fast(line)) and not _has_float(obj):
+        return obj
+    return _strict_check(line)
+
+
+def _unicode_fast(line: bytes) -> bool:
+    return _ABOVE_BMP.search(line) is None and unicodedata.is_normalized(
+        "NFC", line.decode("utf-8")
+    )
+
+
+def _has_float(obj: Any) -> bool:
+    # Exact type tests: the object comes from orjson, and this runs once per log entry.
+    values = obj.values() if type(obj) is dict else obj if type(obj) is list else (obj,)
+    for value in values:
+        kind = type(value)
+        if kind is float or ((kind is dict or kind is list) and _has_float(value)):
+            return True
+    return False
+
+
+def _strict_check(line: bytes) -> Any:
+    obj = loads_strict(line)
+    canonical = canonical_bytes(obj)
+    if canonical != line:
+        at = next((i for i, (a, b) in enumerate(zip(canonical, line, strict=False)) if a != b),
+                  min(len(canonical), len(line)))
+        raise CanonicalError(f"not in JCS canonical form (first difference at byte {at})")
+    return obj
+
+
+def _problem(obj: Any) -> tuple[str, str] | None:
+    """(path, why) of the first thing JCS with the log's rules cannot hold, or None."""
+    if obj is None or isinstance(obj, bool):
+        return None
+    if isinstance(obj, str):
+        return None if unicodedata.is_normalized("NFC", obj) else ("", "string not in NFC")
+    if isinstance(obj, int):
+        return None if -MAX_INT <= obj <= MAX_INT else ("", "integer beyond ±(2**53 - 1)")
+    if isinstance(obj, float):
+        return ("", "floating-point number")
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            if not isinstance(key, str):
+                return (f"[{key!r}]", "member name is not a string")
+            if not unicodedata.is_normalized("NFC", key):
+                return (f".{key}", "member name not in NFC")
+            found = _problem(value)
+            if found is not None:
+                return (f".{key}{found[0]}", found[1])
+        return None
+    if isinstance(obj, list | tuple):
+        for index, item in enumerate(obj):
+            found = _problem(item)
+            if found is not None:
+                return (f"[{index}]{found[0]}", found[1])
+        return None
+    return ("", f"{type(obj).__name__} is not a JSON type")
+
+
+def _fail(problem: tuple[str, str]) -> NoReturn:
+    path, why = problem
+    raise CanonicalError(f"{path.lstrip('.')}: {why}" if path else why)
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        names = [name for name, _ in pairs]
+        duplicate = next(n for n in names if names.count(n) > 1)
+        raise CanonicalError(f"duplicate member name {duplicate!r}")
+    return obj
+
+
+def _reject_float(text: str) -> NoReturn:
+    raise CanonicalError(f"floating-point number {text}")

@@ -1,0 +1,192 @@
+"""The audit log: append inside the caller's transaction, read entries, prove.
+
+`append` is the only way to write. It serializes on the `audit_head` row (a row lock
+on PostgreSQL, the write lock on SQLite), so sequence numbers have no gaps or
+duplicates across workers, and stores the leaf bytes and the new subtree hashes in
+the caller's transaction: if that rolls back, the entry is gone too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import case, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from audit import jcs, merkle
+from audit.models import Entry, LogHead, MerkleHash
+from ocv import events
+from ocv.errors import InvalidState, NotFound, ValidationError
+
+FORMAT_VERSION = 1
+SCOPE_KEYS = ("election", "station", "country")
+MAX_ENTRIES_PER_PAGE = 1000
+
+
+def format_time(moment: dt.datetime) -> str:
+    """RFC 3339 UTC with microseconds; fixed width, so text order is time order."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_time(text: str) -> dt.datetime:
+    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
+
+
+def append(
+    session: Session,
+    type: str,
+    actor: Mapping[str, str] | None,
+    scope: Mapping[str, str],
+    payload: Mapping[str, Any],
+) -> int:
+    """Append one entry and return its sequence number."""
+    event_type = events.REGISTRY.get(type)
+    if event_type is None:
+        raise ValueError(f"unregistered audit event type {type!r}")
+    event_type.check(payload)
+    unknown_scope = set(scope) - set(SCOPE_KEYS)
+    if unknown_scope:
+        raise ValueError(f"unknown scope members {sorted(unknown_scope)}")
+    clean_scope = {k: v for k, v in scope.items() if v is not None}
+    now = format_time(dt.datetime.now(dt.UTC))
+    # The head row is the lock: size and the last time move together, so times never go back.
+    head = session.execute(
+        update(LogHead)
+        .where(LogHead.id == 1)
+        .values(
+            size=LogHead.size + 1,
+            last_time=case((LogHead.last_time > now, LogHead.last_time), else_=now),
+        )
+        .returning(LogHead.size, LogHead.last_time)
+    ).one_or_none()
+    if head is None:
+        raise InvalidState("The audit log has not been created: run `ocv db upgrade`.")
+    seq, time = head.size - 1, head.last_time
+    entry = {
+        "v": FORMAT_VERSION,
+        "seq": seq,
+        "time": time,
+        "type": type,
+        "actor": dict(actor) if actor else None,
+        "scope": clean_scope,
+        "payload": payload,
+    }
+    leaf = jcs.canonical_bytes(jcs.normalize(entry))
+    session.execute(
+        insert(Entry).values(
+            seq=seq,
+            time=parse_time(time),
+            type=type,
+            actor=actor["user"] if actor else None,
+            election=clean_scope.get("election"),
+            station=clean_scope.get("station"),
+            country=clean_scope.get("country"),
+            leaf=leaf,
+        )
+    )
+    new_hashes = merkle.stored_hashes_for_record(seq, merkle.leaf_hash(leaf), _reader(session))
+    first = merkle.stored_hash_count(seq)
+    session.execute(
+        insert(MerkleHash),
+        [{"index": first + i, "hash": h} for i, h in enumerate(new_hashes)],
+    )
+    return seq
+
+
+def _reader(session: Session) -> merkle.HashReader:
+    def read(indexes: Sequence[int]) -> list[bytes]:
+        if not indexes:
+            return []
+        rows = dict(
+            session.execute(
+                select(MerkleHash.index, MerkleHash.hash).where(MerkleHash.index.in_(indexes))
+            ).all()
+        )
+        try:
+            return [rows[i] for i in indexes]
+        except KeyError as missing:
+            raise InvalidState(f"stored Merkle hash {missing} is missing") from None
+
+    return read
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def size(session: Session) -> int:
+    return session.scalar(select(LogHead.size).where(LogHead.id == 1)) or 0
+
+
+def exists(session: Session) -> bool:
+    return session.scalar(select(func.count()).select_from(LogHead)) == 1
+
+
+def root(session: Session, tree_size: int | None = None) -> bytes:
+    n = size(session) if tree_size is None else tree_size
+    return merkle.tree_hash(n, _reader(session))
+
+
+def entries(session: Session, start: int, end: int) -> list[bytes]:
+    """Leaf bytes of entries start ≤ seq < end (at most a page)."""
+    if start < 0 or end < start:
+        raise ValidationError("Give 0 ≤ start ≤ end.")
+    end = min(end, start + MAX_ENTRIES_PER_PAGE, size(session))
+    return list(
+        session.scalars(
+            select(Entry.leaf).where(Entry.seq >= start, Entry.seq < end).order_by(Entry.seq)
+        )
+    )
+
+
+def entry(session: Session, seq: int) -> bytes:
+    leaf = session.scalar(select(Entry.leaf).where(Entry.seq == seq))
+    if leaf is None:
+        raise NotFound(f"No entry {seq}.")
+    return leaf
+
+
+def inclusion_proof(session: Session, index: int, tree_size: int) -> list[bytes]:
+    _check_sizes(session, index + 1, tree_size)
+    return merkle.prove_record(tree_size, index, _reader(session))
+
+
+def consistency_proof(session: Session, old_size: int, new_size: int) -> list[bytes]:
+    _check_sizes(session, old_size, new_size)
+    return merkle.prove_tree(new_size, old_size, _reader(session))
+
+
+def _check_sizes(session: Session, low: int, high: int) -> None:
+    if low < 0 or high < low or high > size(session):
+        raise ValidationError(f"Sizes out of range: the log has {size(session)} entries.")
+
+
+def browse(
+    session: Session,
+    *,
+    type: str | None = None,
+    station: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    before: int | None = None,
+    limit: int = 50,
+) -> list[tuple[int, bytes]]:
+    """Entries newest first, filtered; `before` pages backwards by sequence number."""
+    query = select(Entry.seq, Entry.leaf).order_by(Entry.seq.desc()).limit(min(limit, 200))
+    if type:
+        # A package prefix ("auth.") lists all its events.
+        query = query.where(Entry.type.startswith(type) if type.endswith(".") else Entry.type == type)
+    if station:
+        query = query.where(Entry.station == station.upper())
+    if since:
+        query = query.where(Entry.time >= since)
+    if until:
+        query = query.where(Entry.time < until)
+    if before is not None:
+        query = query.where(Entry.seq < before)
+    return [(seq, leaf) for seq, leaf in session.execute(query)]
+
+
+def event_types(session: Session) -> list[str]:
+    return list(session.scalars(select(Entry.type).distinct().order_by(Entry.type)))

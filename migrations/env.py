@@ -1,0 +1,23 @@
+"""Alembic environment: runs on the connection `ocv.migrate` hands it."""
+
+from __future__ import annotations
+
+from alembic import context
+
+import audit.models
+import ocv.auth.models  # noqa: F401  (registers the tables on Base.metadata)
+from ocv.db import Base
+
+assert audit.models  # every domain's models module is imported above
+
+target_metadata = Base.metadata
+connection = context.config.attributes["connection"]
+context.configure(
+    connection=connection,
+    target_metadata=target_metadata,
+    # SQLite alters tables by copying them; batch mode does that for us.
+    render_as_batch=connection.dialect.name == "sqlite",
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

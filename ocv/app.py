@@ -1,0 +1,53 @@
+"""The application factory: wires settings, database, security, i18n, blueprints and CLI."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from audit import api as audit_api
+from audit import service as audit_service
+from audit import state as audit_state
+from audit import views as audit_views
+from audit.events import AUDIT_EVENTS
+from ocv import events
+from ocv.auth import service as accounts
+from ocv.auth import views as auth_views
+from ocv.auth.events import AUTH_EVENTS
+from ocv.auth.session import init_login
+from ocv.db import Database
+from ocv.errors_web import init_error_handlers
+from ocv.i18n import init_i18n
+from ocv.logs import init_logging
+from ocv.security import init_security
+from ocv.settings import Settings
+from ocv.views import bp as core_bp
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    app.config["OCV_SETTINGS"] = settings
+    app.config["TESTING"] = settings.env == "test"
+
+    init_logging(app, settings.json_logs)
+    Database(settings.resolved_database_url).init_app(app)
+    init_security(app, settings)
+    init_i18n(app, settings.languages, settings.default_language)
+    init_login(app)
+    init_error_handlers(app)
+
+    _wire_domains(app)
+    app.register_blueprint(core_bp)
+    app.register_blueprint(auth_views.bp)
+    app.register_blueprint(auth_views.api_bp)
+    return app
+
+
+def _wire_domains(app: Flask) -> None:
+    """Plug the domain packages in: the only place core knows them (DESIGN.md)."""
+    events.register(*AUTH_EVENTS, *AUDIT_EVENTS)
+    events.set_recorder(audit_service.append)
+    audit_state.register_state("accounts", accounts.account_state)
+    app.register_blueprint(audit_views.bp)
+    app.register_blueprint(audit_api.bp)

@@ -1,0 +1,426 @@
+"""Account operations: users, roles, logins, passwords, second factors, API tokens.
+
+Every change records an audit event in the caller's transaction. `actor` is the
+signed-in user, or None when the system itself acts (the operator's CLI).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pyotp
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ocv import events
+from ocv.auth.models import STATION_ROLES, ApiToken, Role, User
+from ocv.auth.permissions import Permission, require
+from ocv.crypto import PasswordHashing, open_sealed, seal_with_secret
+from ocv.db import utcnow
+from ocv.errors import AuthenticationFailed, Conflict, NotFound, ValidationError
+from ocv.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MIN_PASSWORD_LENGTH = 12
+TOKEN_PREFIX = "ocv_"  # noqa: S105 (a prefix that marks tokens, not a secret)
+USERNAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
+
+
+def hashing(settings: Settings) -> PasswordHashing:
+    return PasswordHashing(settings.argon2_time_cost, settings.argon2_memory_cost)
+
+
+def _actor(user: User | None) -> dict[str, str] | None:
+    return user.as_actor() if user else None
+
+
+def _authorize(actor: User | None, permission: Permission) -> None:
+    # None is the operator at the server's console (CLI), trusted by construction.
+    if actor is not None:
+        require(actor, permission)
+
+
+# --- users and roles -------------------------------------------------------------------
+
+
+def check_password_strength(password: str, username: str, field: str = "password") -> None:
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+    if username and username.lower() in password.lower():
+        problems.append("Do not include the user name.")
+    if problems:
+        raise ValidationError("The password is too weak.", {field: problems})
+
+
+def _check_role(role: str, station_code: str | None) -> Role:
+    try:
+        parsed = Role(role)
+    except ValueError:
+        known = ", ".join(r.value for r in Role)
+        raise ValidationError(f"Unknown role {role!r}; use one of: {known}.") from None
+    if parsed in STATION_ROLES and not station_code:
+        raise ValidationError(f"A {parsed.value} must be assigned to a station.")
+    if parsed not in STATION_ROLES and station_code:
+        raise ValidationError(f"A {parsed.value} is not assigned to a station.")
+    return parsed
+
+
+def create_user(
+    session: Session,
+    settings: Settings,
+    actor: User | None,
+    *,
+    username: str,
+    role: str,
+    password: str,
+    station_code: str | None = None,
+    full_name: str = "",
+) -> User:
+    _authorize(actor, Permission.MANAGE_USERS)
+    username = username.strip().lower()
+    if not username or not set(username) <= USERNAME_CHARS or len(username) > 64:
+        raise ValidationError(
+            "A user name is 1 to 64 of: lowercase letters, digits, '.', '_', '-'.",
+            {"username": ["Use lowercase letters, digits, '.', '_' or '-'."]},
+        )
+    station_code = station_code.strip().upper() if station_code else None
+    parsed_role = _check_role(role, station_code)
+    check_password_strength(password, username)
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"The user name {username!r} is taken.")
+    user = User(
+        username=username,
+        full_name=full_name.strip(),
+        role=parsed_role.value,
+        station_code=station_code,
+        password_hash=hashing(settings).hash(password),
+        must_change_password=True,
+    )
+    session.add(user)
+    try:
+        session.flush()  # the unique constraint settles a concurrent creation
+    except IntegrityError:
+        raise Conflict(f"The user name {username!r} is taken.") from None
+    events.record(
+        session,
+        "auth.user_created",
+        _actor(actor),
+        {"username": username, "role": user.role, "station": station_code},
+    )
+    return user
+
+
+def require_user_admin(actor: User) -> None:
+    """Pages that only lead to user administration check this before rendering."""
+    require(actor, Permission.MANAGE_USERS)
+
+
+def list_users(session: Session, actor: User) -> Sequence[User]:
+    require(actor, Permission.MANAGE_USERS)
+    return all_users(session)
+
+
+def all_users(session: Session) -> Sequence[User]:
+    """Every account, for the operator's console."""
+    return session.scalars(select(User).order_by(User.username)).all()
+
+
+def account_state(session: Session) -> dict[str, dict[str, object]]:
+    """The accounts as observers may see them, for the log's state digests."""
+    return {
+        u.username: {"role": u.role, "station": u.station_code, "active": u.is_active}
+        for u in all_users(session)
+    }
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        raise NotFound(f"No user named {username!r}.")
+    return user
+
+
+def change_role(
+    session: Session, actor: User | None, user: User, role: str, station_code: str | None
+) -> User:
+    _authorize(actor, Permission.MANAGE_USERS)
+    station_code = station_code.strip().upper() if station_code else None
+    parsed = _check_role(role, station_code)
+    if actor is not None and actor.id == user.id:
+        raise ValidationError("You cannot change your own role.")
+    before = {"role": user.role, "station": user.station_code}
+    user.role, user.station_code = parsed.value, station_code
+    user.session_version += 1  # a new role starts from a fresh sign-in
+    events.record(
+        session,
+        "auth.role_changed",
+        _actor(actor),
+        {"username": user.username, "from": before, "to": {"role": user.role, "station": station_code}},
+    )
+    return user
+
+
+def set_active(session: Session, actor: User | None, user: User, active: bool) -> User:
+    _authorize(actor, Permission.MANAGE_USERS)
+    if actor is not None and actor.id == user.id:
+        raise ValidationError("You cannot deactivate your own account.")
+    if user.is_active != active:
+        user.is_active = active
+        user.session_version += 1
+        kind = "auth.user_reactivated" if active else "auth.user_deactivated"
+        events.record(session, kind, _actor(actor), {"username": user.username})
+    return user
+
+
+def unlock(session: Session, actor: User | None, user: User) -> User:
+    _authorize(actor, Permission.MANAGE_USERS)
+    user.failed_logins, user.locked_until = 0, None
+    events.record(session, "auth.user_unlocked", _actor(actor), {"username": user.username})
+    return user
+
+
+def reset_password(
+    session: Session, settings: Settings, actor: User | None, user: User, password: str
+) -> User:
+    """An administrator sets a temporary password; the owner must change it at next login."""
+    _authorize(actor, Permission.MANAGE_USERS)
+    check_password_strength(password, user.username)
+    user.password_hash = hashing(settings).hash(password)
+    user.must_change_password = True
+    user.session_version += 1
+    user.failed_logins, user.locked_until = 0, None
+    events.record(session, "auth.password_reset", _actor(actor), {"username": user.username})
+    return user
+
+
+# --- signing in ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    user: User | None
+    error: str | None = None
+    needs_totp: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.user is not None and self.error is None and not self.needs_totp
+
+
+# Codes, not sentences: the web layer words them in the reader's language.
+GENERIC_LOGIN_ERROR = "invalid"
+
+
+def authenticate(
+    session: Session, settings: Settings, username: str, password: str, remote_addr: str = ""
+) -> LoginOutcome:
+    """Check a sign-in; failures are counted and recorded, and committed by the caller."""
+    user = session.scalar(
+        select(User).where(User.username == username.strip().lower()).with_for_update()
+    )
+    if user is None:
+        # Hash anyway, at the same cost, so timing does not tell which user names exist.
+        hashing(settings).hash(password)
+        events.record(
+            session, "auth.login_failed", None, {"username": None, "reason": "unknown_user"}
+        )
+        log.warning("login failed: unknown user from %s", remote_addr)
+        return LoginOutcome(None, GENERIC_LOGIN_ERROR)
+    if _is_locked(session, user):
+        return LoginOutcome(None, LOCKED_ERROR)
+    hasher = hashing(settings)
+    if not hasher.verify(user.password_hash, password):
+        return _fail(session, settings, user, "bad_password", remote_addr)
+    if not user.is_active:
+        return _fail(session, settings, user, "inactive", remote_addr)
+    if hasher.needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+    if user.has_totp:
+        return LoginOutcome(user, needs_totp=True)
+    return _succeed(session, user, remote_addr)
+
+
+def complete_second_factor(
+    session: Session, settings: Settings, user: User, code: str, remote_addr: str = ""
+) -> LoginOutcome:
+    """The second step of a sign-in whose password was right: check the TOTP code."""
+    if _is_locked(session, user):
+        return LoginOutcome(None, LOCKED_ERROR)
+    if not user.is_active or not _totp_matches(settings, user, code):
+        return _fail(session, settings, user, "bad_totp", remote_addr)
+    return _succeed(session, user, remote_addr)
+
+
+LOCKED_ERROR = "locked"
+
+
+def _is_locked(session: Session, user: User) -> bool:
+    if user.locked_until is None or user.locked_until <= utcnow():
+        return False
+    events.record(session, "auth.login_failed", None, {"username": user.username, "reason": "locked"})
+    log.warning("login refused: %s is locked until %s", user.username, user.locked_until)
+    return True
+
+
+def _succeed(session: Session, user: User, remote_addr: str) -> LoginOutcome:
+    user.failed_logins, user.locked_until, user.last_login_at = 0, None, utcnow()
+    events.record(session, "auth.login", user.as_actor(), {"username": user.username})
+    log.info("login: %s from %s", user.username, remote_addr)
+    return LoginOutcome(user)
+
+
+def _fail(
+    session: Session, settings: Settings, user: User, reason: str, remote_addr: str
+) -> LoginOutcome:
+    user.failed_logins += 1
+    events.record(
+        session, "auth.login_failed", None, {"username": user.username, "reason": reason}
+    )
+    log.warning(
+        "login failed: %s (%s, failure %d) from %s",
+        user.username, reason, user.failed_logins, remote_addr,
+    )
+    if user.failed_logins >= settings.login_max_failures:
+        user.locked_until = utcnow() + dt.timedelta(minutes=settings.lockout_minutes)
+        user.failed_logins = 0
+        events.record(
+            session,
+            "auth.account_locked",
+            None,
+            {"username": user.username, "minutes": settings.lockout_minutes},
+        )
+        log.warning("account locked: %s after %d failed sign-ins",
+                    user.username, settings.login_max_failures)
+    return LoginOutcome(None, GENERIC_LOGIN_ERROR)
+
+
+def record_logout(session: Session, user: User) -> None:
+    events.record(session, "auth.logout", user.as_actor(), {"username": user.username})
+
+
+def change_password(
+    session: Session, settings: Settings, user: User, current: str, new: str
+) -> User:
+    hasher = hashing(settings)
+    if not hasher.verify(user.password_hash, current):
+        raise ValidationError(
+            "The current password is wrong.", {"current_password": ["This is not your password."]}
+        )
+    if current == new:
+        raise ValidationError(
+            "Choose a new password.", {"new_password": ["The new password must differ."]}
+        )
+    check_password_strength(new, user.username, "new_password")
+    user.password_hash = hasher.hash(new)
+    user.must_change_password = False
+    user.password_changed_at = utcnow()
+    user.session_version += 1
+    events.record(session, "auth.password_changed", user.as_actor(), {"username": user.username})
+    return user
+
+
+def check_password(session: Session, settings: Settings, user: User, password: str) -> None:
+    """Confirm a user's password before a sensitive act (opening or sealing their key)."""
+    if not hashing(settings).verify(user.password_hash, password):
+        raise AuthenticationFailed(f"Wrong password for {user.username}.")
+
+
+# --- second factor ---------------------------------------------------------------------
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_uri(user: User, secret: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name="OCV")
+
+
+def _totp_matches(settings: Settings, user: User, code: str) -> bool:
+    assert user.totp_secret is not None
+    secret = open_sealed(user.totp_secret, secret=settings.key_secret).decode()
+    return pyotp.TOTP(secret).verify(code.strip().replace(" ", ""), valid_window=1)
+
+
+def enable_totp(session: Session, settings: Settings, user: User, secret: str, code: str) -> User:
+    if not pyotp.TOTP(secret).verify(code.strip().replace(" ", ""), valid_window=1):
+        raise ValidationError(
+            "That code does not match.", {"code": ["That code does not match; enter the current one."]}
+        )
+    user.totp_secret = seal_with_secret(secret.encode(), settings.key_secret)
+    events.record(session, "auth.totp_enabled", user.as_actor(), {"username": user.username})
+    return user
+
+
+def disable_totp(session: Session, settings: Settings, user: User, password: str) -> User:
+    if not hashing(settings).verify(user.password_hash, password):
+        raise ValidationError("The password is wrong.", {"password": ["This is not your password."]})
+    user.totp_secret = None
+    events.record(session, "auth.totp_disabled", user.as_actor(), {"username": user.username})
+    return user
+
+
+# --- API tokens ------------------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(session: Session, actor: User | None, user: User, name: str) -> str:
+    """Create a token for `user` (themself, or anyone for an admin) and return it once."""
+    if actor is not None and actor.id != user.id:
+        require(actor, Permission.MANAGE_USERS)
+    name = name.strip() or "API token"
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    record = ApiToken(user=user, name=name[:100], token_hash=_token_hash(token), prefix=token[:12])
+    session.add(record)
+    session.flush()  # the id names the token in the audit entry
+    events.record(
+        session,
+        "auth.token_issued",
+        _actor(actor),
+        {"username": user.username, "token_id": record.id, "name": record.name},
+    )
+    return token
+
+
+def revoke_token(session: Session, actor: User | None, token_id: int) -> ApiToken:
+    record = session.get(ApiToken, token_id)
+    if record is None:
+        raise NotFound("No such token.")
+    if actor is not None and actor.id != record.user_id:
+        require(actor, Permission.MANAGE_USERS)
+    if record.revoked_at is None:
+        record.revoked_at = utcnow()
+        events.record(
+            session,
+            "auth.token_revoked",
+            _actor(actor),
+            {"username": record.user.username, "token_id": record.id},
+        )
+    return record
+
+
+def user_for_token(session: Session, token: str) -> User:
+    if not token.startswith(TOKEN_PREFIX):
+        raise AuthenticationFailed("Invalid API token.")
+    # The lookup is by hash of a 256-bit secret, so it leaks nothing through timing.
+    record = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    if record is None or record.revoked_at is not None or not record.user.is_active:
+        raise AuthenticationFailed("Invalid or revoked API token.")
+    return record.user
+
+
+def list_tokens(session: Session, user: User) -> Sequence[ApiToken]:
+    return session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc())
+    ).all()

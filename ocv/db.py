@@ -1,0 +1,151 @@
+"""Database: declarative base, reusable column types, engine and the per-request session.
+
+The web layer owns the transaction: one session per request, committed before the
+response is sent and rolled back on any error. Services receive the session and
+never commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC in, timezone-aware UTC out, on every backend (SQLite drops zones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where UTC is required")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+uuid_pk = Annotated[uuid.UUID, mapped_column(primary_key=True, default=uuid.uuid4)]
+int_pk = Annotated[int, mapped_column(primary_key=True)]
+utc_datetime = Annotated[dt.datetime, mapped_column(UTCDateTime())]
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dt.datetime: UTCDateTime()}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+        _sqlite_transactions(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_transactions(engine: Engine) -> None:
+    """Let SQLAlchemy drive SQLite transactions, so savepoints and locks behave.
+
+    pysqlite opens transactions lazily on its own; this hands BEGIN to SQLAlchemy
+    (the documented recipe) and turns on foreign keys and WAL.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+class Database:
+    """The engine and session factory of one app; tests rebind the factory to a connection."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
+
+    def init_app(self, app: Flask) -> None:
+        app.extensions["ocv.db"] = self
+        app.after_request(_commit_request_session)
+        app.teardown_request(_close_request_session)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session in one transaction, for the CLI and background jobs."""
+        with self.sessionmaker() as session, session.begin():
+            yield session
+
+
+def database(app: Flask) -> Database:
+    db: Database = app.extensions["ocv.db"]
+    return db
+
+
+def request_session() -> Session:
+    """The current request's session, opened on first use."""
+    if "db_session" not in g:
+        g.db_session = database(current_app).sessionmaker()
+    session: Session = g.db_session
+    return session
+
+
+def mark_for_rollback() -> None:
+    """Make the current request change nothing (set by the error handlers)."""
+    g.db_rollback = True
+
+
+def _commit_request_session(response: Any) -> Any:
+    # Commit before the response leaves, so nothing acknowledged can be lost;
+    # a failed commit turns into an error response instead.
+    session: Session | None = g.pop("db_session", None)
+    rollback_requested = g.pop("db_rollback", False)
+    if session is not None:
+        try:
+            if response.status_code < 500 and not rollback_requested:
+                session.commit()
+            else:
+                session.rollback()
+        finally:
+            session.close()
+    return response
+
+
+def _close_request_session(_exc: BaseException | None) -> None:
+    g.pop("db_rollback", None)
+    session: Session | None = g.pop("db_session", None)
+    if session is not None:
+        session.rollback()
+        session.close()

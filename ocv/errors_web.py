@@ -1,0 +1,61 @@
+"""One place maps errors to responses: JSON under /api/, pages elsewhere."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from ocv.db import mark_for_rollback
+from ocv.errors import OCVError, ValidationError
+
+log = logging.getLogger(__name__)
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(status: int, message: str, **extra: object) -> tuple[Response | str, int]:
+    mark_for_rollback()
+    if wants_json():
+        return jsonify({"error": message, **extra}), status
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def init_error_handlers(app: Flask) -> None:
+    @app.errorhandler(OCVError)
+    def _domain_error(error: OCVError) -> tuple[Response | str, int]:
+        extra: dict[str, object] = dict(error.details)
+        if isinstance(error, ValidationError) and error.fields:
+            extra["fields"] = error.fields
+        return error_response(error.http_status, error.message, **extra)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error: CSRFError) -> tuple[Response | str, int]:
+        log.warning("CSRF check failed on %s: %s", request.path, error.description)
+        return error_response(
+            400, _("This form has expired or was not sent from this site. Reload the page and try again.")
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> tuple[Response | str, int]:
+        status = error.code or 500
+        return error_response(status, _error_message(status, error.description or ""))
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> tuple[Response | str, int]:
+        log.error("unhandled error on %s", request.path, exc_info=error)
+        return error_response(500, _("Something went wrong on our side. Nothing was saved."))
+
+
+def _error_message(status: int, description: str) -> str:
+    messages = {
+        404: _("There is no page at this address."),
+        405: _("This address does not accept that kind of request."),
+        429: _("Too many attempts. Wait a minute and try again."),
+    }
+    return messages.get(status, description)

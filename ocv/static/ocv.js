@@ -1,0 +1,6 @@
+// Progressive enhancement only: every page works without this file.
+document.documentElement.classList.add("js");
+document.addEventListener("change", (event) => {
+  const select = event.target.closest("[data-autosubmit]");
+  if (select) select.form.requestSubmit();
+});

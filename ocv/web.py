@@ -1,0 +1,39 @@
+"""Small helpers shared by every blueprint: settings, session, API authentication."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_login import current_user
+
+from ocv.auth import service as accounts
+from ocv.auth.models import User
+from ocv.db import request_session
+from ocv.errors import AuthenticationFailed
+from ocv.settings import Settings
+
+
+def current_settings() -> Settings:
+    settings: Settings = current_app.config["OCV_SETTINGS"]
+    return settings
+
+
+def signed_in_user() -> User | None:
+    """The user of a browser session, or None."""
+    if current_user.is_authenticated:
+        user: User = current_user._get_current_object()
+        return user
+    return None
+
+
+def api_user(required: bool = True) -> User | None:
+    """The user of a JSON API call, from `Authorization: Bearer <token>` only.
+
+    The API never accepts the session cookie, which is why it can be exempt from CSRF.
+    """
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        if required:
+            raise AuthenticationFailed("Send an API token: 'Authorization: Bearer <token>'.")
+        return None
+    return accounts.user_for_token(request_session(), token.strip())

@@ -1,0 +1,1 @@
+"""Polling: see DESIGN.md; built by its own issue."""

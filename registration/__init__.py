@@ -1,0 +1,1 @@
+"""Registration: see DESIGN.md; built by its own issue."""

@@ -1,0 +1,1 @@
+"""Tally: see DESIGN.md; built by its own issue."""

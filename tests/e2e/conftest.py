@@ -1,0 +1,121 @@
+"""A real server (gunicorn, production settings) on a fresh database, driven by Debian's
+Chromium through Playwright. Screenshots go to $OCV_SCREENSHOT_DIR (CI keeps them)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+from sqlalchemy import create_engine, make_url, text
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run",
+]
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "e2e" in str(item.path):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser_path() -> str:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("OCV_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{CHROMIUM} is missing; install Debian's chromium package")
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium); browser tests skipped")
+    return CHROMIUM
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _server_database(tmp_path: Path) -> str:
+    url = os.environ.get("OCV_TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_path / 'e2e.sqlite'}"
+    name = f"{make_url(url).database}_e2e"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, browser_path: str) -> Iterator[dict[str, str]]:
+    tmp = tmp_path_factory.mktemp("e2e")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "OCV_ENV": "production",
+        "OCV_SECRET_KEY": secrets.token_urlsafe(48),
+        "OCV_KEY_SECRET": secrets.token_urlsafe(48),
+        "OCV_DATABASE_URL": _server_database(tmp),
+        "OCV_INSTANCE_PATH": str(tmp),
+        "OCV_SECURE_COOKIES": "0",  # plain HTTP on 127.0.0.1
+        "OCV_JSON_LOGS": "0",
+        "OCV_BIND": f"127.0.0.1:{port}",
+        "OCV_WORKERS": "2",
+    }
+
+    def ocv(*args: str, stdin: str = "") -> None:
+        subprocess.run([str(BIN / "ocv"), *args], env=env, input=stdin, text=True,
+                       check=True, capture_output=True, timeout=120)
+
+    ocv("db", "upgrade")
+    ocv("users", "create", "newcomer", "--role", "registration_officer", "--password-stdin",
+        stdin="temporary password 1\n")
+    log = (tmp / "server.log").open("w")
+    process = subprocess.Popen(
+        [str(BIN / "gunicorn"), "-c", str(ROOT / "config/gunicorn.conf.py"), "wsgi:app"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"{base}/healthz", timeout=1)  # noqa: S310 (our own server)
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        process.terminate()
+        log.close()
+        pytest.fail("the server did not start: " + (tmp / "server.log").read_text())
+    yield {"url": base, "ocv": str(BIN / "ocv")}
+    process.terminate()
+    process.wait(timeout=10)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser(browser_path: str):  # type: ignore[no-untyped-def]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=browser_path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def screenshot_dir() -> Path:
+    path = Path(os.environ.get("OCV_SCREENSHOT_DIR", ROOT / "test-artifacts"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path

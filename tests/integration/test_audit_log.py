@@ -1,0 +1,222 @@
+"""The audit log through its service and its API: appends, proofs, checkpoints, witnesses."""
+
+from __future__ import annotations
+
+import base64
+import threading
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from audit import checkpoints, keys, merkle, note, service
+from audit.models import Entry
+from ocv.auth import service as accounts
+from ocv.settings import Settings
+
+
+def _append(session: Session, n: int, kind: str = "auth.logout") -> list[int]:
+    return [service.append(session, kind, {"user": "u", "role": "observer"}, {},
+                           {"username": f"user{i}"}) for i in range(n)]
+
+
+def _leaves(session: Session) -> list[bytes]:
+    return list(session.scalars(select(Entry.leaf).order_by(Entry.seq)))
+
+
+def test_appends_are_consecutive_and_the_root_matches(db_session: Session) -> None:
+    start = service.size(db_session)
+    seqs = _append(db_session, 37)
+    assert seqs == list(range(start, start + 37))
+    leaves = _leaves(db_session)
+    assert len(leaves) == service.size(db_session)
+    assert service.root(db_session) == merkle.root([merkle.leaf_hash(leaf) for leaf in leaves])
+
+
+def test_a_rolled_back_transaction_leaves_no_entry(db_session: Session) -> None:
+    before = service.size(db_session)
+    db_session.commit()
+    _append(db_session, 3)
+    db_session.rollback()
+    assert service.size(db_session) == before
+    assert len(_leaves(db_session)) == before
+    assert _append(db_session, 1) == [before]  # no gap where the rolled-back entries were
+
+
+def test_entries_are_canonical_and_checked(db_session: Session) -> None:
+    seq = service.append(db_session, "auth.login", None, {"station": "FR-PAR-01"},
+                         {"username": "Cafe\u0301"})  # decomposed é
+    leaf = service.entry(db_session, seq)
+    assert "Café".encode() in leaf  # stored NFC
+    assert leaf.startswith(b'{"actor":null,"payload":{"username":"Caf')
+    with pytest.raises(ValueError, match="unregistered"):
+        service.append(db_session, "auth.no_such_event", None, {}, {})
+    with pytest.raises(ValueError, match="does not match"):
+        service.append(db_session, "auth.login", None, {}, {"username": "x", "extra": 1})
+    with pytest.raises(ValueError, match="float"):
+        service.append(db_session, "auth.login", None, {}, {"username": 1.5})
+    with pytest.raises(ValueError, match="scope"):
+        service.append(db_session, "auth.login", None, {"planet": "mars"}, {"username": "x"})
+
+
+def test_proofs_verify_for_every_index_and_size(db_session: Session) -> None:
+    _append(db_session, 40)
+    leaves = _leaves(db_session)
+    hashes = [merkle.leaf_hash(leaf) for leaf in leaves]
+    n = len(leaves)
+    for size in range(1, n + 1, 7):
+        root = service.root(db_session, size)
+        assert root == merkle.root(hashes[:size])
+        for index in range(0, size, 5):
+            proof = service.inclusion_proof(db_session, index, size)
+            merkle.verify_inclusion(index, size, hashes[index], proof, root)
+        for old in range(1, size, 6):
+            proof = service.consistency_proof(db_session, old, size)
+            merkle.verify_consistency(old, size, proof, merkle.root(hashes[:old]), root)
+
+
+def test_checkpoints_are_signed_by_the_log_key(db_session: Session, settings: Settings) -> None:
+    _append(db_session, 5)
+    checkpoint = checkpoints.issue(db_session, settings, "demand")
+    assert checkpoint.size == service.size(db_session)
+    vkey = keys.log_key(db_session).vkey
+    text, verified = note.open_note(checkpoints.full_text(checkpoint), [vkey])[:2]
+    parsed = note.Checkpoint.parse(text)
+    assert (parsed.origin, parsed.size, parsed.root) == (settings.log_origin, checkpoint.size,
+                                                         service.root(db_session))
+    assert verified == [settings.log_origin]
+    assert checkpoints.issue(db_session, settings, "demand") is checkpoint  # same size: same one
+
+
+def test_api_reads(client: FlaskClient, db_session: Session) -> None:
+    _append(db_session, 12)
+    db_session.commit()
+    size = service.size(db_session)
+    lines = client.get(f"/api/v1/audit/entries?start=0&end={size}")
+    assert lines.mimetype == "application/jsonl"
+    assert lines.data.split(b"\n")[:-1] == _leaves(db_session)[:1000]
+    text = client.get("/api/v1/audit/checkpoint").get_data(as_text=True)
+    assert text.splitlines()[1] == str(size)
+
+    proof = client.get(f"/api/v1/audit/proof/inclusion?index=3&size={size}").get_json()
+    hashes = [base64.b64decode(h) for h in proof["hashes"]]
+    merkle.verify_inclusion(3, size, merkle.leaf_hash(_leaves(db_session)[3]), hashes,
+                            service.root(db_session, size))
+    consistency = client.get(f"/api/v1/audit/proof/consistency?from=2&to={size}").get_json()
+    assert consistency["from"] == 2
+    assert consistency["to"] == size
+
+    bad = client.get("/api/v1/audit/proof/inclusion?index=-1&size=abc")
+    assert bad.status_code == 422
+    assert set(bad.get_json()["fields"]) == {"index", "size"}
+    beyond = client.get(f"/api/v1/audit/proof/inclusion?index=0&size={size + 5}")
+    assert beyond.status_code == 422
+    assert "the log has" in beyond.get_json()["error"]
+
+
+def test_observer_pages(client: FlaskClient, db_session: Session, settings: Settings) -> None:
+    _append(db_session, 3, "auth.login")
+    checkpoints.issue(db_session, settings, "demand")
+    db_session.commit()
+    page = client.get("/audit/?type=auth.login").get_data(as_text=True)
+    assert "auth.login" in page
+    assert "auth.logout" not in page.split("<ol")[1]
+    entry = client.get("/audit/entries/1").get_data(as_text=True)
+    assert "Inclusion proof" in entry
+    assert client.get("/audit/checkpoints").status_code == 200
+    assert client.get("/audit/log-key").get_data(as_text=True).startswith(settings.log_origin + "+")
+    assert client.get("/audit/entries/999999").status_code == 404
+
+
+@pytest.fixture
+def witness(make_user, db_session: Session) -> tuple[str, Ed25519PrivateKey, str]:
+    """An observer who keeps their own witness key; the server knows only the public half."""
+    user = make_user("olivia", "observer")
+    key = Ed25519PrivateKey.generate()
+    vkey = note.format_vkey("olivia-witness", keys.public_bytes(key))
+    keys.register_verifier_key(db_session, None, owner="olivia", role="observer", vkey=vkey)
+    token = accounts.issue_token(db_session, None, user, "witness")
+    db_session.commit()
+    return token, key, "olivia-witness"
+
+
+def _cosign(client: FlaskClient, token: str, key: Ed25519PrivateKey, name: str, size: int):  # type: ignore[no-untyped-def]
+    text = client.get(f"/api/v1/audit/checkpoints/{size}").get_data(as_text=True)
+    body = text.split("\n\n", 1)[0] + "\n"
+    return client.post("/api/v1/audit/cosignatures", headers={"Authorization": f"Bearer {token}"},
+                       json={"size": size, "signature": note.sign_note(body, name, key).rstrip("\n")})
+
+
+def test_witness_cosigning(client: FlaskClient, db_session: Session, settings: Settings, witness) -> None:
+    token, key, name = witness
+    sizes = []
+    for _ in range(3):
+        _append(db_session, 4)
+        sizes.append(checkpoints.issue(db_session, settings, "demand").size)
+    db_session.commit()
+    first, second, third = sizes
+
+    response = _cosign(client, token, key, name, first)
+    assert response.status_code == 201, response.get_json()
+    served = client.get(f"/api/v1/audit/checkpoints/{first}").get_data(as_text=True)
+    assert served.count("\u2014 ") == 2
+    assert _cosign(client, token, key, name, first).status_code == 409
+
+    assert _cosign(client, token, key, name, third).status_code == 201
+    back = _cosign(client, token, key, name, second)
+    assert back.status_code == 422
+    assert "never goes back" in back.get_json()["error"]
+
+    forged = _cosign(client, token, Ed25519PrivateKey.generate(), name, third)
+    assert forged.status_code in (409, 422)
+    cosigned = [t for t in db_session.scalars(select(Entry.type)) if t == "audit.checkpoint_cosigned"]
+    assert len(cosigned) == 2
+
+
+def test_cosigning_with_someone_elses_key_is_forbidden(
+    client: FlaskClient, db_session: Session, settings: Settings, witness, make_user
+) -> None:
+    _, key, name = witness
+    other = make_user("oscar", "observer")
+    token = accounts.issue_token(db_session, None, other, "x")
+    size = checkpoints.issue(db_session, settings, "demand").size
+    db_session.commit()
+    assert _cosign(client, token, key, name, size).status_code == 403
+
+
+def test_clerk_cannot_cosign(client: FlaskClient, db_session: Session, settings: Settings,
+                             witness, make_user) -> None:
+    _, key, name = witness
+    clerk = make_user("cleo", "clerk", "DE-BER-01")
+    token = accounts.issue_token(db_session, None, clerk, "x")
+    size = checkpoints.issue(db_session, settings, "demand").size
+    db_session.commit()
+    assert _cosign(client, token, key, name, size).status_code == 403
+
+
+def test_concurrent_appends_leave_no_gap(migrated: Engine) -> None:
+    """Real transactions on separate connections, committing: the head lock orders them."""
+    factory = sessionmaker(bind=migrated)
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            for _ in range(10):
+                with factory() as session, session.begin():
+                    _append(session, 2)
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with factory() as session:
+        seqs = list(session.scalars(select(Entry.seq).order_by(Entry.seq)))
+        assert seqs == list(range(len(seqs)))
+        assert service.size(session) == len(seqs)
+        assert service.root(session) == merkle.root([merkle.leaf_hash(x) for x in _leaves(session)])

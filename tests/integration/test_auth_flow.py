@@ -1,0 +1,114 @@
+"""Sign-in, lockout, forced password change, logout and CSRF, through the test client."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from audit.models import Entry
+from tests.conftest import PASSWORD, csrf_token, login
+
+
+def _types(db_session: Session) -> list[str]:
+    return list(db_session.scalars(select(Entry.type).order_by(Entry.seq)))
+
+
+def test_login_and_logout(client: FlaskClient, make_user, db_session: Session) -> None:
+    make_user("alice", "admin")
+    response = login(client, "alice")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    home = client.get("/").get_data(as_text=True)
+    assert "Signed in as alice" in home
+
+    token = csrf_token(client, "/")
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert client.get("/account").status_code == 302  # back to the sign-in page
+    assert _types(db_session)[-2:] == ["auth.login", "auth.logout"]
+
+
+def test_wrong_password_is_refused_without_saying_why(client: FlaskClient, make_user) -> None:
+    make_user("alice")
+    page = login(client, "alice", "wrong password!").get_data(as_text=True)
+    assert "Wrong user name or password." in page
+    unknown = login(client, "nobody", "wrong password!").get_data(as_text=True)
+    assert "Wrong user name or password." in unknown
+
+
+def test_ten_failures_lock_the_account_and_are_audited(
+    client: FlaskClient, make_user, db_session: Session, caplog
+) -> None:
+    user = make_user("bob", "observer")
+    for _ in range(10):
+        login(client, "bob", "not the password")
+    db_session.refresh(user)
+    assert user.locked_until is not None
+    # The right password no longer works while locked.
+    page = login(client, "bob", PASSWORD).get_data(as_text=True)
+    assert "locked" in page
+    assert client.get("/account").status_code == 302
+    types = _types(db_session)
+    assert types.count("auth.login_failed") == 11
+    assert "auth.account_locked" in types
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("account locked: bob" in m for m in messages)
+    assert not any(PASSWORD in m for m in messages)
+
+
+def test_unknown_user_name_is_not_written_to_the_public_log(
+    client: FlaskClient, db_session: Session
+) -> None:
+    login(client, "my-secret-password-typed-here", "x" * 12)
+    leaf = db_session.scalars(select(Entry.leaf).order_by(Entry.seq.desc())).first()
+    assert leaf is not None
+    assert b"auth.login_failed" in leaf
+    assert b"my-secret-password" not in leaf
+
+
+def test_first_login_forces_a_password_change(client: FlaskClient, make_user) -> None:
+    make_user("carol", "registration_officer", must_change_password=True)
+    login(client, "carol")
+    assert client.get("/account").headers["Location"] == "/account/password"
+    token = csrf_token(client, "/account/password")
+    weak = client.post("/account/password", data={
+        "csrf_token": token, "current_password": PASSWORD,
+        "new_password": "short", "confirm": "short",
+    })
+    assert "at least 12 characters" in weak.get_data(as_text=True)
+    new = "a much longer passphrase 42"
+    done = client.post("/account/password", data={
+        "csrf_token": token, "current_password": PASSWORD,
+        "new_password": new, "confirm": new,
+    })
+    assert done.status_code == 302
+    assert client.get("/account").status_code == 200
+    # The new password is the one that works now.
+    other = client.application.test_client()
+    assert login(other, "carol", new).status_code == 302
+
+
+def test_password_change_ends_other_sessions(client: FlaskClient, make_user) -> None:
+    make_user("dave", "observer")
+    other = client.application.test_client()
+    login(client, "dave")
+    login(other, "dave")
+    token = csrf_token(client, "/account/password")
+    new = "another fine passphrase"
+    client.post("/account/password", data={
+        "csrf_token": token, "current_password": PASSWORD, "new_password": new, "confirm": new,
+    })
+    assert client.get("/account").status_code == 200
+    assert other.get("/account").status_code == 302
+
+
+def test_form_without_csrf_token_is_refused_and_changes_nothing(
+    client: FlaskClient, make_user, db_session: Session
+) -> None:
+    make_user("erin", "admin")
+    before = len(_types(db_session))
+    response = client.post("/login", data={"username": "erin", "password": PASSWORD})
+    assert response.status_code == 400
+    assert "form has expired" in response.get_data(as_text=True)
+    assert len(_types(db_session)) == before
+    assert client.get("/account").status_code == 302

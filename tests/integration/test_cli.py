@@ -1,0 +1,99 @@
+"""The `ocv` command: in-process against the test database, and as a real process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from flask import Flask
+from flask.cli import ScriptInfo
+from sqlalchemy.orm import Session
+
+from ocv.auth import service as accounts
+from ocv.cli import cli
+
+OCV = [sys.executable, "-m", "ocv"]
+
+
+def run(app: Flask, *args: str, input: str | None = None):  # type: ignore[no-untyped-def]
+    return app.test_cli_runner().invoke(
+        cli, list(args), input=input, obj=ScriptInfo(create_app=lambda: app)
+    )
+
+
+def test_users_create_with_password_from_stdin(app: Flask, db_session: Session) -> None:
+    result = run(app, "users", "create", "Pat", "--role", "clerk", "--station", "de-ber-01",
+                 "--password-stdin", input="a long temporary password\n")
+    assert result.exit_code == 0, result.output
+    assert "created pat (clerk, station DE-BER-01)" in result.output
+    user = accounts.get_user(db_session, "pat")
+    assert user.must_change_password
+
+
+def test_users_create_bad_input_names_the_problem(app: Flask, db_session: Session) -> None:
+    cases = [
+        (["--role", "king"], "Unknown role 'king'"),
+        (["--role", "clerk"], "must be assigned to a station"),
+        (["--role", "observer", "--station", "X1"], "is not assigned to a station"),
+    ]
+    for options, message in cases:
+        result = run(app, "users", "create", "sam", *options, "--password-stdin",
+                     input="a long temporary password\n")
+        assert result.exit_code == 65, result.output
+        assert message in result.output
+    weak = run(app, "users", "create", "sam", "--role", "observer", "--password-stdin", input="short\n")
+    assert weak.exit_code == 65
+    assert "Use at least 12 characters." in weak.output
+    assert [u.username for u in accounts.all_users(db_session)] == []
+
+
+def test_duplicate_user_is_a_conflict(app: Flask, make_user) -> None:
+    make_user("sam", "observer")
+    result = run(app, "users", "create", "sam", "--role", "observer", "--password-stdin",
+                 input="a long temporary password\n")
+    assert result.exit_code == 65
+    assert "taken" in result.output
+
+
+def test_users_token_prints_a_working_token(app: Flask, make_user) -> None:
+    make_user("obs", "observer")
+    result = run(app, "users", "token", "obs")
+    assert result.exit_code == 0, result.output
+    token = result.output.strip()
+    response = app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.get_json()["username"] == "obs"
+
+
+def test_users_token_for_unknown_user(app: Flask) -> None:
+    result = run(app, "users", "token", "ghost")
+    assert result.exit_code == 66
+    assert "No user named 'ghost'" in result.output
+
+
+def test_real_process_upgrade_demo_and_login(tmp_path: Path) -> None:
+    env = {**os.environ, "OCV_ENV": "development", "OCV_INSTANCE_PATH": str(tmp_path)}
+    env.pop("OCV_DATABASE_URL", None)
+
+    def ocv(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*OCV, *args], env=env, input=stdin, capture_output=True,
+                              text=True, timeout=120, check=False)
+
+    upgraded = ocv("db", "upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "audit log created" in upgraded.stdout
+    assert "audit log created" not in ocv("db", "upgrade").stdout  # idempotent
+    demo = ocv("demo")
+    assert demo.returncode == 0, demo.stderr
+    assert "po.deber01" in demo.stdout
+    assert ocv("demo").returncode == 0  # loading twice changes nothing
+    listed = ocv("users", "list").stdout
+    assert listed.count("presiding_officer") == 6
+    assert (tmp_path / "ocv.sqlite").exists()
+
+    production = subprocess.run(
+        [*OCV, "users", "list"], env={**env, "OCV_ENV": "production"},
+        capture_output=True, text=True, timeout=60, check=False)
+    assert production.returncode == 78
+    assert "OCV_SECRET_KEY" in production.stderr

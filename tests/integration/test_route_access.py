@@ -1,0 +1,120 @@
+"""Every route × every role: who may reach what. A new route must be added to ACCESS."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask, url_for
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from ocv.auth import service as accounts
+from ocv.auth.models import Role
+from tests.conftest import csrf_token, login
+
+PUBLIC = "public"          # anyone, signed in or not
+SIGNED_IN = "signed_in"    # any signed-in account
+TOKEN = "token"            # any valid API token
+ADMIN = frozenset({Role.ADMIN})
+
+ACCESS: dict[str, object] = {
+    "core.home": PUBLIC,
+    "core.set_language": PUBLIC,
+    "core.health": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.second_factor": PUBLIC,
+    "auth.logout": SIGNED_IN,
+    "auth.change_password": SIGNED_IN,
+    "auth.account": SIGNED_IN,
+    "auth.create_token": SIGNED_IN,
+    "auth.revoke_token": SIGNED_IN,
+    "auth.enable_totp": SIGNED_IN,
+    "auth.disable_totp": SIGNED_IN,
+    "auth.users": ADMIN,
+    "auth.new_user": ADMIN,
+    "auth.user_detail": ADMIN,
+    "auth.user_action": ADMIN,
+    "auth.reset_password": ADMIN,
+    "auth_api.api_me": TOKEN,
+    "audit.log": PUBLIC,
+    "audit.entry": PUBLIC,
+    "audit.checkpoint_history": PUBLIC,
+    "audit.log_vkey": PUBLIC,
+    "audit_api.checkpoint": PUBLIC,
+    "audit_api.checkpoint_at": PUBLIC,
+    "audit_api.entries": PUBLIC,
+    "audit_api.inclusion": PUBLIC,
+    "audit_api.consistency": PUBLIC,
+    "audit_api.bundle": PUBLIC,
+    "audit_api.cosign": frozenset({Role.ADMIN, Role.TALLY_OFFICER, Role.OBSERVER}),
+}
+
+SAMPLE_ARGS = {"username": "target", "action": "unlock", "token_id": 1, "seq": 0, "size": 1}
+ROLES = [None, *Role]
+
+
+def _routes(app: Flask, sample: dict[str, object] = SAMPLE_ARGS) -> list[tuple[str, str, str]]:
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        args = {name: sample[name] for name in rule.arguments}
+        with app.test_request_context():
+            url = url_for(rule.endpoint, **args)
+        method = "GET" if "GET" in (rule.methods or set()) else "POST"
+        routes.append((rule.endpoint, method, url))
+    return routes
+
+
+def test_every_route_is_classified(app: Flask) -> None:
+    assert {endpoint for endpoint, _, _ in _routes(app)} == set(ACCESS)
+
+
+def _allowed(rule: object, role: Role | None) -> bool:
+    if rule == PUBLIC:
+        return True
+    if rule in (SIGNED_IN, TOKEN):
+        return role is not None
+    assert isinstance(rule, frozenset)
+    return role in rule
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "anonymous")
+def test_route_access_by_role(
+    app: Flask, client: FlaskClient, make_user, db_session: Session, role: Role | None
+) -> None:
+    make_user("target", "observer")
+    api_headers = {}
+    sample = dict(SAMPLE_ARGS)
+    if role is not None:
+        station = "DE-BER-01" if role.is_station_official else None
+        user = make_user("walker", role.value, station)
+        token = accounts.issue_token(db_session, None, user, "walk")
+        accounts.issue_token(db_session, None, user, "to revoke during the walk")
+        db_session.commit()
+        # Their own token, and not the one the walk uses.
+        sample["token_id"] = next(
+            t.id for t in accounts.list_tokens(db_session, user) if t.name.startswith("to revoke")
+        )
+        api_headers = {"Authorization": f"Bearer {token}"}
+        assert login(client, "walker").status_code == 302
+
+    for endpoint, method, url in _routes(app, sample):
+        if endpoint == "auth.logout":
+            continue  # signing out mid-walk would end the walk; covered in test_auth_flow
+        rule = ACCESS[endpoint]
+        if endpoint.split(".")[0].endswith("_api"):
+            response = client.open(url, method=method, headers=api_headers)
+        elif method == "POST":
+            response = client.post(url, data={"csrf_token": csrf_token(client, "/")})
+        else:
+            response = client.get(url)
+        status, location = response.status_code, response.headers.get("Location", "")
+        context = f"{role} {method} {url} -> {status} {location}"
+        if _allowed(rule, role):
+            assert status not in (401, 403), context
+            assert not location.startswith("/login?next="), context
+        elif role is None:
+            is_api = endpoint.split(".")[0].endswith("_api")
+            assert status == 401 if is_api else location.startswith("/login?next="), context
+        else:
+            assert status == 403, context
