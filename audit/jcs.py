@@ -9,7 +9,6 @@ string NFC, no duplicate member names. The writer repairs what it can
 from __future__ import annotations
 
 import json
-import re
 import unicodedata
 from collections.abc import Mapping
 from typing import Any, NoReturn
@@ -21,9 +20,7 @@ import rfc8785
 MAX_INT = 2**53 - 1
 
 _ORJSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER
-# orjson sorts keys by code point, JCS by UTF-16 unit: they differ only when a key
-# holds a character above U+FFFF (UTF-8 lead bytes F0-F4).
-_ABOVE_BMP = re.compile(rb"[\xf0-\xf4]")
+_BELOW_F0 = bytes(range(0xF0))
 
 
 class CanonicalError(ValueError):
@@ -78,47 +75,52 @@ def loads_strict(data: bytes | str) -> Any:
         raise CanonicalError(f"not JSON: {error}") from None
 
 
-def is_canonical(line: bytes) -> Any:
+def is_canonical(line: bytes, *, floats: bool = True) -> Any:
     """The parsed object if `line` is exactly the canonical form of it; else CanonicalError.
 
     Fast path: orjson's sorted output equals JCS for integers, strings and keys below
     U+10000 (tests/unit/audit/test_verify.py checks every code point), and it can never
     equal a line with duplicate names (it writes each name once) or whitespace. Floats
-    would round-trip, so they are looked for; NFC is checked on the whole line, which
+    would round-trip, so they are searched for; NFC is checked on the whole line, which
     is NFC only if every string in it is. Anything else takes the strict path.
+
+    `floats=False` skips the search, for a caller that checks the exact type of every
+    value it reads and calls `has_float` on the rest (audit.verify, once per entry).
     """
     try:
         obj = orjson.loads(line)
         same = orjson.dumps(obj, option=_ORJSON_OPTIONS) == line
     except (orjson.JSONDecodeError, orjson.JSONEncodeError):
         same = False
-    if same and (line.isascii() or _unicode_fast(line)) and not _has_float(obj):
+    if same and (line.isascii() or _unicode_fast(line)) and (not floats or not has_float(obj)):
         return obj
     return _strict_check(line)
 
 
-def _unicode_fast(line: bytes) -> bool:
-    return _ABOVE_BMP.search(line) is None and unicodedata.is_normalized(
-        "NFC", line.decode("utf-8")
-    )
-
-
-def _has_float(obj: Any) -> bool:
-    # Exact type tests: the object comes from orjson, and this runs once per log entry.
+def has_float(obj: Any) -> bool:
+    """Whether a float is anywhere in `obj` (as parsed from JSON: exact types)."""
     values = obj.values() if type(obj) is dict else obj if type(obj) is list else (obj,)
     for value in values:
         kind = type(value)
-        if kind is float or ((kind is dict or kind is list) and _has_float(value)):
+        if kind is float or ((kind is dict or kind is list) and has_float(value)):
             return True
     return False
+
+
+def _unicode_fast(line: bytes) -> bool:
+    # orjson sorts keys by code point, JCS by UTF-16 unit: they differ only when a key
+    # holds a character above U+FFFF, whose UTF-8 lead byte is F0 to F4.
+    return not line.translate(None, _BELOW_F0) and unicodedata.is_normalized("NFC", line.decode("utf-8"))
 
 
 def _strict_check(line: bytes) -> Any:
     obj = loads_strict(line)
     canonical = canonical_bytes(obj)
     if canonical != line:
-        at = next((i for i, (a, b) in enumerate(zip(canonical, line, strict=False)) if a != b),
-                  min(len(canonical), len(line)))
+        at = next(
+            (i for i, (a, b) in enumerate(zip(canonical, line, strict=False)) if a != b),
+            min(len(canonical), len(line)),
+        )
         raise CanonicalError(f"not in JCS canonical form (first difference at byte {at})")
     return obj
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from audit import note
 from audit.models import LogHead, SigningKey
 from audit.service import append, exists
+from ocv.auth.models import User
 from ocv.crypto import open_sealed, seal_with_password, seal_with_secret
 from ocv.errors import Conflict, InvalidState, NotFound, ValidationError
 from ocv.settings import Settings
@@ -88,7 +89,11 @@ def create_personal_key(
     """A person's key: generated here, sealed with their password, registered in the log."""
     key = Ed25519PrivateKey.generate()
     return register_key(
-        session, actor, owner=owner, role=role, name=name,
+        session,
+        actor,
+        owner=owner,
+        role=role,
+        name=name,
         public_key=public_bytes(key),
         sealed_private=seal_with_password(_raw_private(key), password),
     )
@@ -120,7 +125,10 @@ def register_key(
     except IntegrityError:
         raise Conflict(f"A key named {name!r} exists already.") from None
     record.registered_seq = append(
-        session, "audit.key_registered", actor, {},
+        session,
+        "audit.key_registered",
+        actor,
+        {},
         {"name": name, "vkey": vkey, "role": role, "owner": owner},
     )
     return record
@@ -142,8 +150,9 @@ def rotate_key(
 ) -> SigningKey:
     """A new key for the same owner and role; the old one is revoked in the same transaction."""
     old = get_key(session, name)
-    new = create_personal_key(session, actor, owner=old.owner, role=old.role, password=password,
-                              name=new_name)
+    new = create_personal_key(
+        session, actor, owner=old.owner, role=old.role, password=password, name=new_name
+    )
     revoke_key(session, actor, name, f"rotated to {new_name}")
     return new
 
@@ -168,3 +177,22 @@ def open_personal_key(key: SigningKey, password: str) -> Ed25519PrivateKey:
     if key.sealed_private is None or key.revoked_seq is not None:
         raise InvalidState(f"The key {key.name!r} cannot sign.")
     return Ed25519PrivateKey.from_private_bytes(open_sealed(key.sealed_private, password=password))
+
+
+def follow_password_change(session: Session, user: User, old: str | None, new: str) -> None:
+    """Re-seal the user's personal keys under the new password; after an administrator's
+    reset (old password unknown) they can no longer be opened, so they are revoked."""
+    for key in session.scalars(
+        select(SigningKey).where(
+            SigningKey.owner == user.username,
+            SigningKey.revoked_seq.is_(None),
+            SigningKey.sealed_private.is_not(None),
+            SigningKey.role != LOG_ROLE,
+        )
+    ):
+        if old is None:
+            revoke_key(session, None, key.name, "password reset by an administrator")
+        else:
+            assert key.sealed_private is not None
+            raw = open_sealed(key.sealed_private, password=old)
+            key.sealed_private = seal_with_password(raw, new)

@@ -56,9 +56,7 @@ def root(leaf_hashes: Sequence[bytes]) -> bytes:
 # --- verification (RFC 9162 sections 2.1.3.2 and 2.1.4.2) ------------------------------
 
 
-def verify_inclusion(
-    index: int, size: int, leaf: bytes, proof: Sequence[bytes], root_hash: bytes
-) -> None:
+def verify_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes], root_hash: bytes) -> None:
     """Raise ProofError unless `proof` shows `leaf` at `index` in the tree `root_hash` of `size`."""
     _check_hashes(leaf, root_hash, *proof)
     if not 0 <= index < size:
@@ -82,9 +80,7 @@ def verify_inclusion(
         raise ProofError("inclusion proof does not lead to the root")
 
 
-def verify_consistency(
-    size1: int, size2: int, proof: Sequence[bytes], root1: bytes, root2: bytes
-) -> None:
+def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: bytes, root2: bytes) -> None:
     """Raise ProofError unless `proof` shows the tree (size1, root1) is a prefix of (size2, root2).
 
     RFC 9162 defines proofs for 0 < size1 < size2. As in transparency-dev/merkle, equal
@@ -234,6 +230,53 @@ def check_record(proof: Sequence[bytes], t: int, root_hash: bytes, n: int, leaf:
 
 def check_tree(proof: Sequence[bytes], t: int, root_t: bytes, n: int, root_n: bytes) -> None:
     verify_consistency(n, t, proof, root_n, root_t)
+
+
+# --- a whole tree in memory (the verifier's) ---------------------------------------
+
+
+def subtree_levels(leaves: bytes, top: int | None = None) -> list[bytes]:
+    """[leaves, level 1, level 2, ...]: level j holds the hashes of the complete subtrees
+    of 2**j leaves, 32 bytes each, in order; up to level `top` (default: to the root)."""
+    levels = [leaves]
+    sha256 = hashlib.sha256
+    while len(levels[-1]) >= 64 and (top is None or len(levels) <= top):
+        below = levels[-1]
+        levels.append(
+            b"".join([sha256(b"\x01" + below[i : i + 64]).digest() for i in range(0, len(below) - 63, 64)])
+        )
+    return levels if top is None else levels[1:] + [b""] * (top + 1 - len(levels))
+
+
+def prefix_root(levels: Sequence[bytes], size: int) -> bytes:
+    """Root of the first `size` leaves: its complete subtrees, folded right to left."""
+    if size == 0:
+        return EMPTY_ROOT
+    nodes = []
+    start = 0
+    for level in range(size.bit_length() - 1, -1, -1):
+        if size >> level & 1:
+            i = (start >> level) * 32
+            nodes.append(levels[level][i : i + 32])
+            start += 1 << level
+    h = nodes.pop()
+    while nodes:
+        h = node_hash(nodes.pop(), h)
+    return h
+
+
+def level_reader(levels: Sequence[bytes]) -> HashReader:
+    """A HashReader over the levels: stored-hash index -> (level, n) -> hash, so the
+    prove_* functions work on a tree held in memory."""
+
+    def read(indexes: Sequence[int]) -> list[bytes]:
+        out = []
+        for index in indexes:
+            level, n = split_stored_hash_index(index)
+            out.append(levels[level][n * 32 : n * 32 + 32])
+        return out
+
+    return read
 
 
 # The index functions list, in order, the stored hashes that the matching assembly

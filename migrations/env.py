@@ -5,10 +5,14 @@ from __future__ import annotations
 from alembic import context
 
 import audit.models
-import ocv.auth.models  # noqa: F401  (registers the tables on Base.metadata)
+import ocv.auth.models
+import registration.models
 from ocv.db import Base
 
-assert audit.models  # every domain's models module is imported above
+# Importing each package's models registers its tables on Base.metadata.
+assert audit.models
+assert ocv.auth.models
+assert registration.models
 
 target_metadata = Base.metadata
 connection = context.config.attributes["connection"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from audit import api as audit_api
+from audit import keys as audit_keys
 from audit import service as audit_service
 from audit import state as audit_state
 from audit import views as audit_views
@@ -21,6 +22,10 @@ from ocv.logs import init_logging
 from ocv.security import init_security
 from ocv.settings import Settings
 from ocv.views import bp as core_bp
+from registration import api as registration_api
+from registration import service as registration_service
+from registration import views as registration_views
+from registration.events import REGISTRATION_EVENTS
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -46,8 +51,11 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 def _wire_domains(app: Flask) -> None:
     """Plug the domain packages in: the only place core knows them (DESIGN.md)."""
-    events.register(*AUTH_EVENTS, *AUDIT_EVENTS)
+    events.register(*AUTH_EVENTS, *AUDIT_EVENTS, *REGISTRATION_EVENTS)
     events.set_recorder(audit_service.append)
+    if audit_keys.follow_password_change not in accounts.password_hooks:
+        accounts.password_hooks.append(audit_keys.follow_password_change)
     audit_state.register_state("accounts", accounts.account_state)
-    app.register_blueprint(audit_views.bp)
-    app.register_blueprint(audit_api.bp)
+    audit_state.register_state("registry", registration_service.registry_counts)
+    for blueprint in (audit_views.bp, audit_api.bp, registration_views.bp, registration_api.bp):
+        app.register_blueprint(blueprint)

@@ -21,6 +21,7 @@ from ocv.auth import service as accounts
 from ocv.db import database
 from ocv.errors import OCVError
 from ocv.settings import Settings
+from registration.cli import election_cli, voters_cli
 
 
 class OCVGroup(FlaskGroup):
@@ -44,8 +45,8 @@ db_cli = AppGroup("db", help="Database schema.")
 users_cli = AppGroup("users", help="User accounts and API tokens.")
 cli.add_command(db_cli)
 cli.add_command(users_cli)
-cli.add_command(audit_cli)
-cli.add_command(keys_cli)
+for group in (audit_cli, keys_cli, election_cli, voters_cli):
+    cli.add_command(group)
 
 
 def settings() -> Settings:
@@ -79,8 +80,11 @@ def _read_password(password_stdin: bool, prompt: str = "Password") -> str:
 
 @users_cli.command("create")
 @click.argument("username")
-@click.option("--role", required=True, help="admin, registration_officer, presiding_officer, "
-              "clerk, tally_officer or observer")
+@click.option(
+    "--role",
+    required=True,
+    help="admin, registration_officer, presiding_officer, clerk, tally_officer or observer",
+)
 @click.option("--station", "station_code", help="Station code (presiding officers and clerks).")
 @click.option("--full-name", default="", help="The person's name.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
@@ -91,11 +95,19 @@ def users_create(
     password = _read_password(password_stdin, "Temporary password")
     with database(current_app).transaction() as session:
         user = accounts.create_user(
-            session, settings(), None, username=username, role=role, password=password,
-            station_code=station_code, full_name=full_name,
+            session,
+            settings(),
+            None,
+            username=username,
+            role=role,
+            password=password,
+            station_code=station_code,
+            full_name=full_name,
         )
-        click.echo(f"created {user.username} ({user.role}"
-                   + (f", station {user.station_code})" if user.station_code else ")"))
+        click.echo(
+            f"created {user.username} ({user.role}"
+            + (f", station {user.station_code})" if user.station_code else ")")
+        )
 
 
 @users_cli.command("token")

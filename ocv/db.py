@@ -87,7 +87,10 @@ def _sqlite_transactions(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock up front: a transaction that read first and
+        # writes later could otherwise fail with "database is locked" under concurrency.
+        # SQLite allows one writer at a time anyway; readers are not blocked (WAL).
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:

@@ -1,52 +1,147 @@
-"""The demo: officials for the sample election in `registration/demo/election.json`.
-
-Development only: the passwords are printed and known. Later domain packages add
-their part of the sample (registry, polling, results) here.
-"""
+"""The demo: the sample election in `registration/demo/election.json`, its officials and
+a few thousand voters. Development only: the passwords are printed and known."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import random
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from audit import checkpoints
+from audit.state import append_digest
 from ocv.auth import service as accounts
 from ocv.auth.models import User
 from ocv.settings import Settings
+from registration import service as registration
 
 ELECTION_FILE = Path(__file__).resolve().parent.parent / "registration" / "demo" / "election.json"
 DEMO_PASSWORD = "demo-password-2027"  # noqa: S105 (printed by design; development only)
+VOTERS = 3000
+
+# (Latin, original script) pairs, so the sample exercises both and the name matching.
+GIVEN = [
+    ("Amira", "أميرة"),
+    ("Omar", "عمر"),
+    ("Leila", "ليلى"),
+    ("Yusuf", "يوسف"),
+    ("Fatima", "فاطمة"),
+    ("Hassan", "حسن"),
+    ("Mariam", "مريم"),
+    ("Karim", "كريم"),
+    ("Nadia", "نادية"),
+    ("Samir", "سمير"),
+    ("Zainab", "زينب"),
+    ("Tariq", "طارق"),
+    ("Huda", "هدى"),
+    ("Bilal", "بلال"),
+    ("Salma", "سلمى"),
+    ("Ahmad", "أحمد"),
+    ("Rana", "رنا"),
+    ("Walid", "وليد"),
+    ("Dina", "دينا"),
+    ("Faris", "فارس"),
+]
+FAMILY = [
+    ("Haddad", "حداد"),
+    ("Nasser", "ناصر"),
+    ("Khalil", "خليل"),
+    ("Saleh", "صالح"),
+    ("Mansour", "منصور"),
+    ("Darwish", "درويش"),
+    ("Haddad", "حداد"),
+    ("Aziz", "عزيز"),
+    ("Rahimi", "رحيمي"),
+    ("Karimi", "كريمي"),
+    ("Qasim", "قاسم"),
+    ("Barakat", "بركات"),
+    ("Hamdan", "حمدان"),
+    ("Jaber", "جابر"),
+    ("Sabbagh", "صباغ"),
+]
+CONSTITUENCY = {"DE": "OV-EU", "FR": "OV-EU", "AE": "OV-ME", "US": "OV-ME"}
+HOME = ("N-01", "C-02", "S-03")
 
 
 def load(session: Session, settings: Settings) -> list[tuple[str, str, str | None]]:
-    """Create the demo accounts that do not exist yet; return (username, role, station)."""
-    election = json.loads(ELECTION_FILE.read_text(encoding="utf-8"))
+    """Create what does not exist yet; return the sign-ins as (username, role, station)."""
+    definition = json.loads(ELECTION_FILE.read_text(encoding="utf-8"))
+    logins = _officials(session, settings, definition)
+    existing = {e.code for e in registration.list_elections(session)}
+    if definition["code"] not in existing:
+        election = registration.load_election(session, None, definition)
+        registration.advance(session, None, election, "registration_open")
+        for raw in sample_voters(definition, VOTERS):
+            registration.enrol(session, settings, None, election, raw)
+        append_digest(session)
+        checkpoints.issue(session, settings, "demand")
+    return logins
+
+
+def _officials(
+    session: Session, settings: Settings, definition: dict[str, Any]
+) -> list[tuple[str, str, str | None]]:
     wanted: list[tuple[str, str, str | None, str]] = [
         ("admin", "admin", None, "Election Administrator"),
         ("registrar", "registration_officer", None, "Registration Officer"),
         ("tally", "tally_officer", None, "Tally Officer"),
         ("observer", "observer", None, "Independent Observer"),
     ]
-    for station in election["stations"]:
-        code = station["code"]
-        slug = code.lower().replace("-", "")
-        wanted.append((f"po.{slug}", "presiding_officer", code, f"Presiding Officer {station['city']}"))
-        wanted.append((f"clerk.{slug}", "clerk", code, f"Clerk {station['city']}"))
+    for station in definition["stations"]:
+        slug = station["code"].lower().replace("-", "")
+        wanted.append(
+            (f"po.{slug}", "presiding_officer", station["code"], f"Presiding Officer {station['city']}")
+        )
+        wanted.append((f"clerk.{slug}", "clerk", station["code"], f"Clerk {station['city']}"))
     existing = set(session.scalars(select(User.username)))
     for username, role, station_code, name in wanted:
         if username not in existing:
             user = accounts.create_user(
-                session, settings, None, username=username, role=role,
-                password=DEMO_PASSWORD, station_code=station_code, full_name=name,
+                session,
+                settings,
+                None,
+                username=username,
+                role=role,
+                password=DEMO_PASSWORD,
+                station_code=station_code,
+                full_name=name,
             )
             # Demo accounts skip the forced change so the sample is quick to try.
             user.must_change_password = False
     return [(u, r, s) for u, r, s, _ in wanted]
 
 
+def sample_voters(definition: dict[str, Any], count: int, seed: int = 2027) -> Iterator[dict[str, Any]]:
+    """Plausible diaspora voters spread over the stations' cities (deterministic)."""
+    rng = random.Random(seed)  # noqa: S311 (sample data, not secrets)
+    stations = definition["stations"]
+    polling_day = dt.date.fromisoformat(definition["polling_day"])
+    for i in range(count):
+        station = stations[i % len(stations)]
+        (given, given_ar), (family, family_ar) = rng.choice(GIVEN), rng.choice(FAMILY)
+        father, _ = rng.choice(GIVEN)
+        age_days = rng.randrange(18 * 366, 90 * 365)
+        yield {
+            "given_name": given,
+            "family_name": family,
+            "father_name": father,
+            "names_original_script": f"{given_ar} {family_ar}",
+            "date_of_birth": (polling_day - dt.timedelta(days=age_days)).isoformat(),
+            "sex": rng.choice("FM"),
+            "constituency": rng.choice(HOME) if rng.random() < 0.3 else CONSTITUENCY[station["country"]],
+            "host_country": station["country"],
+            "city": station["city"],
+            "documents": [{"type": "passport", "number": f"P{station['country']}{i:07d}"}],
+        }
+
+
 def describe(logins: list[tuple[str, str, str | None]]) -> str:
     lines = [f"Demo sign-ins (password for all: {DEMO_PASSWORD}):"]
     lines += [f"  {u:22} {r:22} {s or ''}" for u, r, s in logins]
+    lines.append("Voter self-check: http://127.0.0.1:5000/check · audit log: http://127.0.0.1:5000/audit/")
     return "\n".join(lines)

@@ -21,6 +21,7 @@ from ocv.app import create_app
 from ocv.auth import service as accounts
 from ocv.auth.models import User
 from ocv.db import database, make_engine
+from ocv.security import limiter
 from ocv.settings import Settings
 
 PASSWORD = "correct horse battery staple"
@@ -96,6 +97,8 @@ def settings(base_settings: Settings) -> Settings:
 @pytest.fixture
 def app(settings: Settings, connection: Connection) -> Flask:
     app = create_app(settings)
+    with app.app_context():
+        limiter.reset()  # counters are per process: each test starts from none
     db = database(app)
     db.engine.dispose()
     # Requests commit a savepoint inside the test's transaction, which is rolled back.
@@ -126,11 +129,17 @@ def db_session(app: Flask) -> Iterator[Session]:
 
 @pytest.fixture
 def make_user(db_session: Session, settings: Settings):  # type: ignore[no-untyped-def]
-    def make(username: str, role: str = "admin", station: str | None = None,
-             must_change_password: bool = False) -> User:
+    def make(
+        username: str, role: str = "admin", station: str | None = None, must_change_password: bool = False
+    ) -> User:
         user = accounts.create_user(
-            db_session, settings, None, username=username, role=role,
-            password=PASSWORD, station_code=station,
+            db_session,
+            settings,
+            None,
+            username=username,
+            role=role,
+            password=PASSWORD,
+            station_code=station,
         )
         user.must_change_password = must_change_password
         db_session.commit()
@@ -151,6 +160,4 @@ def csrf_token(client: FlaskClient, path: str) -> str:
 
 def login(client: FlaskClient, username: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
     token = csrf_token(client, "/login")
-    return client.post(
-        "/login", data={"username": username, "password": password, "csrf_token": token}
-    )
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": token})

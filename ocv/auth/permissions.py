@@ -21,7 +21,13 @@ class Permission(enum.StrEnum):
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(
-        {Permission.MANAGE_USERS, Permission.MANAGE_KEYS, Permission.MANAGE_ELECTION, Permission.OBSERVE}
+        {
+            Permission.MANAGE_USERS,
+            Permission.MANAGE_KEYS,
+            Permission.MANAGE_ELECTION,
+            Permission.REGISTER_VOTERS,
+            Permission.OBSERVE,
+        }
     ),
     Role.REGISTRATION_OFFICER: frozenset({Permission.REGISTER_VOTERS}),
     Role.PRESIDING_OFFICER: frozenset({Permission.RUN_STATION, Permission.CHECK_IN_VOTERS}),
@@ -38,9 +44,7 @@ def can(user: User | None, permission: Permission, station_code: str | None = No
         return False
     # Station officials act only for their own station.
     return not (
-        station_code is not None
-        and user.role_enum.is_station_official
-        and user.station_code != station_code
+        station_code is not None and user.role_enum.is_station_official and user.station_code != station_code
     )
 
 

@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pyotp
@@ -31,6 +31,12 @@ log = logging.getLogger(__name__)
 MIN_PASSWORD_LENGTH = 12
 TOKEN_PREFIX = "ocv_"  # noqa: S105 (a prefix that marks tokens, not a secret)
 USERNAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
+
+
+# Called in the same transaction when a password changes (old is None after an
+# administrator's reset): the audit package re-seals or revokes the owner's signing keys.
+PasswordHook = Callable[[Session, User, "str | None", str], None]
+password_hooks: list[PasswordHook] = []
 
 
 def hashing(settings: Settings) -> PasswordHashing:
@@ -198,6 +204,8 @@ def reset_password(
     user.session_version += 1
     user.failed_logins, user.locked_until = 0, None
     events.record(session, "auth.password_reset", _actor(actor), {"username": user.username})
+    for hook in password_hooks:
+        hook(session, user, None, password)
     return user
 
 
@@ -223,15 +231,11 @@ def authenticate(
     session: Session, settings: Settings, username: str, password: str, remote_addr: str = ""
 ) -> LoginOutcome:
     """Check a sign-in; failures are counted and recorded, and committed by the caller."""
-    user = session.scalar(
-        select(User).where(User.username == username.strip().lower()).with_for_update()
-    )
+    user = session.scalar(select(User).where(User.username == username.strip().lower()).with_for_update())
     if user is None:
         # Hash anyway, at the same cost, so timing does not tell which user names exist.
         hashing(settings).hash(password)
-        events.record(
-            session, "auth.login_failed", None, {"username": None, "reason": "unknown_user"}
-        )
+        events.record(session, "auth.login_failed", None, {"username": None, "reason": "unknown_user"})
         log.warning("login failed: unknown user from %s", remote_addr)
         return LoginOutcome(None, GENERIC_LOGIN_ERROR)
     if _is_locked(session, user):
@@ -277,16 +281,15 @@ def _succeed(session: Session, user: User, remote_addr: str) -> LoginOutcome:
     return LoginOutcome(user)
 
 
-def _fail(
-    session: Session, settings: Settings, user: User, reason: str, remote_addr: str
-) -> LoginOutcome:
+def _fail(session: Session, settings: Settings, user: User, reason: str, remote_addr: str) -> LoginOutcome:
     user.failed_logins += 1
-    events.record(
-        session, "auth.login_failed", None, {"username": user.username, "reason": reason}
-    )
+    events.record(session, "auth.login_failed", None, {"username": user.username, "reason": reason})
     log.warning(
         "login failed: %s (%s, failure %d) from %s",
-        user.username, reason, user.failed_logins, remote_addr,
+        user.username,
+        reason,
+        user.failed_logins,
+        remote_addr,
     )
     if user.failed_logins >= settings.login_max_failures:
         user.locked_until = utcnow() + dt.timedelta(minutes=settings.lockout_minutes)
@@ -297,8 +300,7 @@ def _fail(
             None,
             {"username": user.username, "minutes": settings.lockout_minutes},
         )
-        log.warning("account locked: %s after %d failed sign-ins",
-                    user.username, settings.login_max_failures)
+        log.warning("account locked: %s after %d failed sign-ins", user.username, settings.login_max_failures)
     return LoginOutcome(None, GENERIC_LOGIN_ERROR)
 
 
@@ -306,24 +308,22 @@ def record_logout(session: Session, user: User) -> None:
     events.record(session, "auth.logout", user.as_actor(), {"username": user.username})
 
 
-def change_password(
-    session: Session, settings: Settings, user: User, current: str, new: str
-) -> User:
+def change_password(session: Session, settings: Settings, user: User, current: str, new: str) -> User:
     hasher = hashing(settings)
     if not hasher.verify(user.password_hash, current):
         raise ValidationError(
             "The current password is wrong.", {"current_password": ["This is not your password."]}
         )
     if current == new:
-        raise ValidationError(
-            "Choose a new password.", {"new_password": ["The new password must differ."]}
-        )
+        raise ValidationError("Choose a new password.", {"new_password": ["The new password must differ."]})
     check_password_strength(new, user.username, "new_password")
     user.password_hash = hasher.hash(new)
     user.must_change_password = False
     user.password_changed_at = utcnow()
     user.session_version += 1
     events.record(session, "auth.password_changed", user.as_actor(), {"username": user.username})
+    for hook in password_hooks:
+        hook(session, user, current, new)
     return user
 
 

@@ -4,3 +4,6 @@ document.addEventListener("change", (event) => {
   const select = event.target.closest("[data-autosubmit]");
   if (select) select.form.requestSubmit();
 });
+document.addEventListener("click", (event) => {
+  if (event.target.closest("[data-print]")) { event.preventDefault(); window.print(); }
+});

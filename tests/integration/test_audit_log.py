@@ -14,12 +14,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from audit import checkpoints, keys, merkle, note, service
 from audit.models import Entry
 from ocv.auth import service as accounts
+from ocv.crypto import SealError
 from ocv.settings import Settings
+from tests.conftest import PASSWORD
 
 
 def _append(session: Session, n: int, kind: str = "auth.logout") -> list[int]:
-    return [service.append(session, kind, {"user": "u", "role": "observer"}, {},
-                           {"username": f"user{i}"}) for i in range(n)]
+    return [
+        service.append(session, kind, {"user": "u", "role": "observer"}, {}, {"username": f"user{i}"})
+        for i in range(n)
+    ]
 
 
 def _leaves(session: Session) -> list[bytes]:
@@ -46,8 +50,9 @@ def test_a_rolled_back_transaction_leaves_no_entry(db_session: Session) -> None:
 
 
 def test_entries_are_canonical_and_checked(db_session: Session) -> None:
-    seq = service.append(db_session, "auth.login", None, {"station": "FR-PAR-01"},
-                         {"username": "Cafe\u0301"})  # decomposed é
+    seq = service.append(
+        db_session, "auth.login", None, {"station": "FR-PAR-01"}, {"username": "Cafe\u0301"}
+    )  # decomposed é
     leaf = service.entry(db_session, seq)
     assert "Café".encode() in leaf  # stored NFC
     assert leaf.startswith(b'{"actor":null,"payload":{"username":"Caf')
@@ -84,8 +89,11 @@ def test_checkpoints_are_signed_by_the_log_key(db_session: Session, settings: Se
     vkey = keys.log_key(db_session).vkey
     text, verified = note.open_note(checkpoints.full_text(checkpoint), [vkey])[:2]
     parsed = note.Checkpoint.parse(text)
-    assert (parsed.origin, parsed.size, parsed.root) == (settings.log_origin, checkpoint.size,
-                                                         service.root(db_session))
+    assert (parsed.origin, parsed.size, parsed.root) == (
+        settings.log_origin,
+        checkpoint.size,
+        service.root(db_session),
+    )
     assert verified == [settings.log_origin]
     assert checkpoints.issue(db_session, settings, "demand") is checkpoint  # same size: same one
 
@@ -102,8 +110,9 @@ def test_api_reads(client: FlaskClient, db_session: Session) -> None:
 
     proof = client.get(f"/api/v1/audit/proof/inclusion?index=3&size={size}").get_json()
     hashes = [base64.b64decode(h) for h in proof["hashes"]]
-    merkle.verify_inclusion(3, size, merkle.leaf_hash(_leaves(db_session)[3]), hashes,
-                            service.root(db_session, size))
+    merkle.verify_inclusion(
+        3, size, merkle.leaf_hash(_leaves(db_session)[3]), hashes, service.root(db_session, size)
+    )
     consistency = client.get(f"/api/v1/audit/proof/consistency?from=2&to={size}").get_json()
     assert consistency["from"] == 2
     assert consistency["to"] == size
@@ -145,8 +154,11 @@ def witness(make_user, db_session: Session) -> tuple[str, Ed25519PrivateKey, str
 def _cosign(client: FlaskClient, token: str, key: Ed25519PrivateKey, name: str, size: int):  # type: ignore[no-untyped-def]
     text = client.get(f"/api/v1/audit/checkpoints/{size}").get_data(as_text=True)
     body = text.split("\n\n", 1)[0] + "\n"
-    return client.post("/api/v1/audit/cosignatures", headers={"Authorization": f"Bearer {token}"},
-                       json={"size": size, "signature": note.sign_note(body, name, key).rstrip("\n")})
+    return client.post(
+        "/api/v1/audit/cosignatures",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"size": size, "signature": note.sign_note(body, name, key).rstrip("\n")},
+    )
 
 
 def test_witness_cosigning(client: FlaskClient, db_session: Session, settings: Settings, witness) -> None:
@@ -186,8 +198,9 @@ def test_cosigning_with_someone_elses_key_is_forbidden(
     assert _cosign(client, token, key, name, size).status_code == 403
 
 
-def test_clerk_cannot_cosign(client: FlaskClient, db_session: Session, settings: Settings,
-                             witness, make_user) -> None:
+def test_clerk_cannot_cosign(
+    client: FlaskClient, db_session: Session, settings: Settings, witness, make_user
+) -> None:
     _, key, name = witness
     clerk = make_user("cleo", "clerk", "DE-BER-01")
     token = accounts.issue_token(db_session, None, clerk, "x")
@@ -220,3 +233,17 @@ def test_concurrent_appends_leave_no_gap(migrated: Engine) -> None:
         assert seqs == list(range(len(seqs)))
         assert service.size(session) == len(seqs)
         assert service.root(session) == merkle.root([merkle.leaf_hash(x) for x in _leaves(session)])
+
+
+def test_personal_keys_follow_password_changes(db_session: Session, settings: Settings, make_user) -> None:
+    user = make_user("pam", "presiding_officer", "DE-BER-01")
+    key = keys.create_personal_key(
+        db_session, None, owner="pam", role="presiding_officer", password=PASSWORD, name="pam-2027"
+    )
+    accounts.change_password(db_session, settings, user, PASSWORD, "a brand new passphrase")
+    assert keys.open_personal_key(key, "a brand new passphrase")
+    with pytest.raises(SealError):
+        keys.open_personal_key(key, PASSWORD)
+    accounts.reset_password(db_session, settings, None, user, "temporary password 9")
+    assert key.revoked_seq is not None
+    assert key.sealed_private is None

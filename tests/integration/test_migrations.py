@@ -24,7 +24,7 @@ def _scratch_engine(database_url: str, tmp_path) -> Engine:  # type: ignore[no-u
     if database_url.startswith("sqlite"):
         return make_engine(f"sqlite:///{tmp_path / 'scratch.sqlite'}")
     admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
-    name = "ocv_migration_check"
+    name = f"{admin.url.database}_migrations"  # beside the suite's own, so parallel runs never meet
     with admin.connect() as connection:
         connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
         connection.execute(text(f"CREATE DATABASE {name}"))
@@ -32,9 +32,7 @@ def _scratch_engine(database_url: str, tmp_path) -> Engine:  # type: ignore[no-u
     return make_engine(admin.url.set(database=name).render_as_string(hide_password=False))
 
 
-def test_upgrade_head_matches_the_models_and_every_revision_downgrades(
-    database_url: str, tmp_path
-) -> None:
+def test_upgrade_head_matches_the_models_and_every_revision_downgrades(database_url: str, tmp_path) -> None:
     engine = _scratch_engine(database_url, tmp_path)
     try:
         migrate.upgrade(engine)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from flask import Flask, url_for
 from flask.testing import FlaskClient
@@ -9,12 +11,15 @@ from sqlalchemy.orm import Session
 
 from ocv.auth import service as accounts
 from ocv.auth.models import Role
+from registration import service
 from tests.conftest import csrf_token, login
+from tests.integration.test_registration import DEMO
 
-PUBLIC = "public"          # anyone, signed in or not
-SIGNED_IN = "signed_in"    # any signed-in account
-TOKEN = "token"            # any valid API token
+PUBLIC = "public"  # anyone, signed in or not
+SIGNED_IN = "signed_in"  # any signed-in account
+TOKEN = "token"  # any valid API token
 ADMIN = frozenset({Role.ADMIN})
+OFFICERS = frozenset({Role.ADMIN, Role.REGISTRATION_OFFICER})
 
 ACCESS: dict[str, object] = {
     "core.home": PUBLIC,
@@ -46,9 +51,37 @@ ACCESS: dict[str, object] = {
     "audit_api.consistency": PUBLIC,
     "audit_api.bundle": PUBLIC,
     "audit_api.cosign": frozenset({Role.ADMIN, Role.TALLY_OFFICER, Role.OBSERVER}),
+    "registration.self_check": PUBLIC,
+    "registration.elections": OFFICERS,
+    "registration.load_election": ADMIN,
+    "registration.election": OFFICERS,
+    "registration.advance": ADMIN,
+    "registration.enrol": OFFICERS,
+    "registration.voters": OFFICERS,
+    "registration.voter": OFFICERS,
+    "registration.voter_action": OFFICERS,
+    "registration.card": OFFICERS,
+    "registration.reviews": OFFICERS,
+    "registration.objection_list": OFFICERS,
+    "registration.station_list": OFFICERS,
+    "registration_api.elections": PUBLIC,
+    "registration_api.election": PUBLIC,
+    "registration_api.enrol": OFFICERS,
+    "registration_api.self_check": PUBLIC,
 }
 
-SAMPLE_ARGS = {"username": "target", "action": "unlock", "token_id": 1, "seq": 0, "size": 1}
+SAMPLE_ARGS = {
+    "username": "target",
+    "action": "unlock",
+    "token_id": 1,
+    "seq": 0,
+    "size": 1,
+    "code": "GE2027",
+    "phase": "registration_open",
+    "reg_no": "2222-2222-2",
+    "station": "DE-BER-01",
+}
+ARG_OVERRIDES = {"registration.voter_action": {"action": "cancel"}}
 ROLES = [None, *Role]
 
 
@@ -57,7 +90,8 @@ def _routes(app: Flask, sample: dict[str, object] = SAMPLE_ARGS) -> list[tuple[s
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":
             continue
-        args = {name: sample[name] for name in rule.arguments}
+        overrides = ARG_OVERRIDES.get(rule.endpoint, {})
+        args = {name: overrides.get(name, sample[name]) for name in rule.arguments}
         with app.test_request_context():
             url = url_for(rule.endpoint, **args)
         method = "GET" if "GET" in (rule.methods or set()) else "POST"
@@ -83,6 +117,8 @@ def test_route_access_by_role(
     app: Flask, client: FlaskClient, make_user, db_session: Session, role: Role | None
 ) -> None:
     make_user("target", "observer")
+    service.load_election(db_session, None, json.loads(DEMO.read_text(encoding="utf-8")))
+    db_session.commit()
     api_headers = {}
     sample = dict(SAMPLE_ARGS)
     if role is not None:

@@ -39,7 +39,8 @@ def _id(path: Path) -> str:
 
 
 def test_the_vectors_are_there() -> None:
-    assert len(INCLUSION) > 90 and len(CONSISTENCY) > 90
+    assert len(INCLUSION) > 90
+    assert len(CONSISTENCY) > 90
 
 
 @pytest.mark.parametrize("path", INCLUSION, ids=_id)
@@ -47,8 +48,13 @@ def test_inclusion_vector(path: Path) -> None:
     case = _case(path)
 
     def verify() -> None:
-        merkle.verify_inclusion(case["leafIdx"], case["treeSize"], _b64(case["leafHash"]),
-                                _proof(case["proof"]), _b64(case["root"]))
+        merkle.verify_inclusion(
+            case["leafIdx"],
+            case["treeSize"],
+            _b64(case["leafHash"]),
+            _proof(case["proof"]),
+            _b64(case["root"]),
+        )
 
     if case["wantErr"]:
         with pytest.raises(merkle.ProofError):
@@ -62,8 +68,9 @@ def test_consistency_vector(path: Path) -> None:
     case = _case(path)
 
     def verify() -> None:
-        merkle.verify_consistency(case["size1"], case["size2"], _proof(case["proof"]),
-                                  _b64(case["root1"]), _b64(case["root2"]))
+        merkle.verify_consistency(
+            case["size1"], case["size2"], _proof(case["proof"]), _b64(case["root1"]), _b64(case["root2"])
+        )
 
     if case["wantErr"]:
         with pytest.raises(merkle.ProofError):
@@ -134,7 +141,7 @@ def test_known_indexes() -> None:
 def test_stored_hashes_are_subtree_roots() -> None:
     for index, h in TABLE.hashes.items():
         level, n = merkle.split_stored_hash_index(index)
-        assert h == _reference_root(LEAVES[n << level:(n + 1) << level])
+        assert h == _reference_root(LEAVES[n << level : (n + 1) << level])
 
 
 def test_tree_hash_matches_root_for_every_size() -> None:
@@ -187,7 +194,7 @@ def _flip(proof: list[bytes], data: st.DataObject) -> list[bytes]:
     bit = data.draw(st.integers(0, 255))
     changed = bytearray(proof[i])
     changed[bit // 8] ^= 1 << (bit % 8)
-    return [*proof[:i], bytes(changed), *proof[i + 1:]]
+    return [*proof[:i], bytes(changed), *proof[i + 1 :]]
 
 
 def _altered(proof: list[bytes], data: st.DataObject) -> list[bytes]:
@@ -235,7 +242,7 @@ def test_consistency_property(size: int, data: st.DataObject) -> None:
     with pytest.raises(merkle.ProofError):
         merkle.verify_consistency(old, size, _altered(proof, data), old_root, root)
     with pytest.raises(merkle.ProofError):
-        merkle.verify_consistency(old, size, proof, old_root, merkle.root(LEAVES[:size - 1]))
+        merkle.verify_consistency(old, size, proof, old_root, merkle.root(LEAVES[: size - 1]))
     wrong_old = data.draw(st.integers(1, size - 1))
     if wrong_old != old:
         with pytest.raises(merkle.ProofError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -46,17 +47,20 @@ def test_vkey_round_trip_and_key_id() -> None:
     assert note.format_vkey(name, public_key) == SIGN["vkey"]
 
 
-@pytest.mark.parametrize("vkey", [
-    "PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",  # wrong id
-    "PeterNeumann+C74F20A3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",  # upper-case id
-    "Peter+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",  # other name, same id
-    "PeterNeumann+c74f20a3+Ahpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",  # algorithm 2
-    "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10",  # short key
-    "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW=",  # bad base64
-    "PeterNeumann+c74f20a3",
-    "Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
-    "",
-])
+@pytest.mark.parametrize(
+    "vkey",
+    [
+        "PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",  # wrong id
+        "PeterNeumann+C74F20A3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",  # upper-case id
+        "Peter+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",  # other name, same id
+        "PeterNeumann+c74f20a3+Ahpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",  # algorithm 2
+        "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10",  # short key
+        "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW=",  # bad base64
+        "PeterNeumann+c74f20a3",
+        "Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+        "",
+    ],
+)
 def test_malformed_vkeys(vkey: str) -> None:
     with pytest.raises(note.NoteError):
         note.parse_vkey(vkey)
@@ -79,8 +83,11 @@ def test_skey_with_a_mismatched_id_is_refused() -> None:
 
 def _signed(text: str = "origin\n1\nroot\n") -> tuple[str, str, Ed25519PrivateKey]:
     key = Ed25519PrivateKey.generate()
-    return text + "\n" + note.sign_note(text, "log.example/a", key), note.format_vkey(
-        "log.example/a", _public(key)), key
+    return (
+        text + "\n" + note.sign_note(text, "log.example/a", key),
+        note.format_vkey("log.example/a", _public(key)),
+        key,
+    )
 
 
 def test_a_bad_signature_is_refused() -> None:
@@ -108,16 +115,19 @@ def test_a_signature_by_another_key_id_is_not_the_known_key() -> None:
         note.verify_signature_line("origin\n1\nroot\n", signed.split("\n\n")[1], other)
 
 
-@pytest.mark.parametrize("mangle", [
-    lambda s: s.replace("\n\n", "\n"),  # no blank line
-    lambda s: s[:-1],  # signature block without its newline
-    lambda s: s.replace("\u2014 ", "- "),  # not an em dash
-    lambda s: s.replace("\u2014 ", "\u2014"),
-    lambda s: s + "\n",  # an empty signature line
-    lambda s: s.replace("root\n", "ro\x07ot\n"),  # control character
-    lambda s: s.replace("==\n", "=\n") if "==\n" in s else s.replace("=\n", "\n"),  # base64
-])
-def test_malformed_notes_are_refused(mangle) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda s: s.replace("\n\n", "\n"),  # no blank line
+        lambda s: s[:-1],  # signature block without its newline
+        lambda s: s.replace("\u2014 ", "- "),  # not an em dash
+        lambda s: s.replace("\u2014 ", "\u2014"),
+        lambda s: s + "\n",  # an empty signature line
+        lambda s: s.replace("root\n", "ro\x07ot\n"),  # control character
+        lambda s: s.replace("==\n", "=\n") if "==\n" in s else s.replace("=\n", "\n"),  # base64
+    ],
+)
+def test_malformed_notes_are_refused(mangle: Callable[[str], str]) -> None:
     signed, vkey, _ = _signed()
     with pytest.raises(note.NoteError):
         note.open_note(mangle(signed), [vkey])
@@ -135,16 +145,16 @@ def test_cosignatures_known_and_unknown() -> None:
     signed, vkey, _ = _signed(text)
     witness = Ed25519PrivateKey.generate()
     stranger = Ed25519PrivateKey.generate()
-    full = (signed + note.sign_note(text, "witness", witness)
-            + note.sign_note(text, "stranger", stranger))
+    full = signed + note.sign_note(text, "witness", witness) + note.sign_note(text, "stranger", stranger)
     witness_vkey = note.format_vkey("witness", _public(witness))
     body, verified, unknown = note.open_note(full, [vkey, witness_vkey])
     assert body == text
     assert verified == ["log.example/a", "witness"]
     assert [line.split(" ")[1] for line in unknown] == ["stranger"]
     # A repeated signature counts once.
-    assert note.open_note(full + note.sign_note(text, "witness", witness),
-                          [vkey, witness_vkey])[1] == verified
+    assert (
+        note.open_note(full + note.sign_note(text, "witness", witness), [vkey, witness_vkey])[1] == verified
+    )
 
 
 def test_signature_count_is_bounded() -> None:
@@ -163,25 +173,27 @@ def test_signature_count_is_bounded() -> None:
 def test_checkpoint_round_trip() -> None:
     checkpoint = note.Checkpoint("ocv.example/audit", 12345, bytes(range(32)), ("ext one",))
     text = checkpoint.format()
-    assert text == ("ocv.example/audit\n12345\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n"
-                    "ext one\n")
+    assert text == ("ocv.example/audit\n12345\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\next one\n")
     assert note.Checkpoint.parse(text) == checkpoint
     assert note.Checkpoint.parse("o\n0\n" + text.split("\n")[2] + "\n").size == 0
 
 
-@pytest.mark.parametrize("text", [
-    "o\n012\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n",  # leading zero
-    "o\n-1\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n",
-    "o\n+1\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n",
-    "o\n18446744073709551616\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n",
-    "o\n1\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg==\n",  # 31 bytes
-    "o\n1\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\n",  # unpadded
-    "o\n1\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh9=\n",  # stray bits
-    "o\n1\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",  # no final newline
-    "o\n1\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n\n",  # empty extension line
-    "\n1\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n",  # no origin
-    "o\n1\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "o\n012\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n",  # leading zero
+        "o\n-1\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n",
+        "o\n+1\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n",
+        "o\n18446744073709551616\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n",
+        "o\n1\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg==\n",  # 31 bytes
+        "o\n1\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\n",  # unpadded
+        "o\n1\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh9=\n",  # stray bits
+        "o\n1\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",  # no final newline
+        "o\n1\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n\n",  # empty extension line
+        "\n1\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n",  # no origin
+        "o\n1\n",
+    ],
+)
 def test_malformed_checkpoints(text: str) -> None:
     with pytest.raises(note.NoteError):
         note.Checkpoint.parse(text)

@@ -1,0 +1,10 @@
+"""`python -m bench` (make bench): every benchmark, each beside its baseline."""
+
+import subprocess
+import sys
+
+BENCHMARKS = ["bench.bench_log", "bench.bench_verify", "bench.bench_import"]
+
+for module in BENCHMARKS:
+    print(f"== {module}", flush=True)
+    subprocess.run([sys.executable, "-m", module, *sys.argv[1:]], check=True)  # noqa: S603

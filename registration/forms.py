@@ -1,0 +1,133 @@
+"""Registration forms: shape only; the election's rules are checked in the service."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+DOCUMENT_SLOTS = 2
+
+
+class SelfCheckForm(FlaskForm):
+    reg_no = StringField(
+        _l("Registration number"),
+        validators=[DataRequired(), Length(max=20)],
+        render_kw={
+            "autocomplete": "off",
+            "autocapitalize": "characters",
+            "spellcheck": "false",
+            "placeholder": "K7M-4QX-9",
+        },
+    )
+    date_of_birth = DateField(_l("Date of birth"), validators=[DataRequired()])
+    submit = SubmitField(_l("Check my registration"))
+
+
+class EnrolForm(FlaskForm):
+    """Keyboard first: fields in the order an officer reads an ID card, no mouse needed."""
+
+    family_name = StringField(
+        _l("Family name"),
+        validators=[DataRequired(), Length(max=100)],
+        render_kw={"autofocus": True, "autocomplete": "off"},
+    )
+    given_name = StringField(
+        _l("Given name"), validators=[DataRequired(), Length(max=100)], render_kw={"autocomplete": "off"}
+    )
+    father_name = StringField(_l("Father's name"), validators=[Optional(), Length(max=100)])
+    grandfather_name = StringField(_l("Grandfather's name"), validators=[Optional(), Length(max=100)])
+    names_original_script = StringField(
+        _l("Names in the original script"),
+        validators=[Optional(), Length(max=300)],
+        render_kw={"dir": "auto"},
+    )
+    date_of_birth = DateField(_l("Date of birth"), validators=[DataRequired()])
+    sex = SelectField(_l("Sex"), choices=[], validators=[Optional()])
+    constituency = SelectField(_l("Home constituency"), choices=[])
+    host_country = SelectField(_l("Host country"), choices=[])
+    city = StringField(_l("City of residence"), validators=[Optional(), Length(max=100)])
+    station = SelectField(_l("Station (leave empty to assign by city)"), choices=[], validators=[Optional()])
+    doc1_type = SelectField(_l("Document"), choices=[])
+    doc1_number = StringField(
+        _l("Document number"),
+        validators=[Optional(), Length(max=40)],
+        render_kw={"autocomplete": "off", "autocapitalize": "characters"},
+    )
+    doc2_type = SelectField(_l("Second document"), choices=[], validators=[Optional()])
+    doc2_number = StringField(
+        _l("Second document number"),
+        validators=[Optional(), Length(max=40)],
+        render_kw={"autocomplete": "off", "autocapitalize": "characters"},
+    )
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=32)], render_kw={"type": "tel"})
+    email = StringField(_l("E-mail"), validators=[Optional(), Length(max=200)], render_kw={"type": "email"})
+    submit = SubmitField(_l("Enrol"))
+
+    def voter_data(self) -> dict[str, object]:
+        """The raw voter for the service, in the API's shape."""
+        documents = [
+            {"type": getattr(self, f"doc{i}_type").data, "number": getattr(self, f"doc{i}_number").data}
+            for i in range(1, DOCUMENT_SLOTS + 1)
+            if getattr(self, f"doc{i}_number").data
+        ]
+        fields = (
+            "given_name",
+            "family_name",
+            "father_name",
+            "grandfather_name",
+            "names_original_script",
+            "sex",
+            "constituency",
+            "host_country",
+            "city",
+            "station",
+            "phone",
+            "email",
+        )
+        raw: dict[str, object] = {name: getattr(self, name).data or None for name in fields}
+        raw["date_of_birth"] = self.date_of_birth.data
+        raw["documents"] = documents
+        return raw
+
+
+class ReasonForm(FlaskForm):
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+    submit = SubmitField(_l("Confirm"))
+
+
+class TransferForm(FlaskForm):
+    station = SelectField(_l("New station"), choices=[])
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+    submit = SubmitField(_l("Transfer"))
+
+
+class ObjectionForm(FlaskForm):
+    grounds = TextAreaField(_l("Grounds of the objection"), validators=[DataRequired(), Length(max=2000)])
+    filed_by = StringField(_l("Filed by (if not you)"), validators=[Optional(), Length(max=64)])
+    submit = SubmitField(_l("File objection"))
+
+
+class ObjectionStepForm(FlaskForm):
+    text = TextAreaField(_l("Details"), validators=[DataRequired(), Length(max=2000)])
+    decision = SelectField(_l("Decision"), choices=[], validators=[Optional()])
+    submit = SubmitField(_l("Record"))
+
+
+class ReviewForm(FlaskForm):
+    decision = SelectField(_l("Decision"), choices=[])
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+    submit = SubmitField(_l("Resolve"))
+
+
+class ElectionFileForm(FlaskForm):
+    file = FileField(_l("Election definition (JSON)"), validators=[FileRequired()])
+    submit = SubmitField(_l("Load"))
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("Voters file (CSV or XLSX)"), validators=[FileRequired()])
+    dry_run = SelectField(_l("Mode"), choices=[])
+    submit = SubmitField(_l("Import"))

@@ -1,0 +1,136 @@
+"""Voter lists per station (exhibition, final), their digests, and the voter self-check."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import zoneinfo
+from collections.abc import Sequence
+from typing import Any
+
+import rfc8785
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ocv import events
+from ocv.auth.models import User
+from ocv.auth.permissions import Permission, require
+from ocv.errors import NotFound
+from registration import regno
+from registration.errors import MistypedRegNo
+from registration.models import Election, Station, Voter, VoterStatus
+
+
+def station_list(session: Session, station: Station) -> Sequence[Voter]:
+    """Registered voters of a station, sorted by family then given name to find them fast."""
+    return session.scalars(
+        select(Voter)
+        .where(Voter.station_id == station.id, Voter.status == VoterStatus.REGISTERED.value)
+        .order_by(func.lower(Voter.family_name), func.lower(Voter.given_name), Voter.reg_no)
+    ).all()
+
+
+def list_entry(voter: Voter) -> dict[str, Any]:
+    """What a printed list shows of a voter, and what its digest commits to."""
+    return {
+        "reg_no": voter.reg_no,
+        "family_name": voter.family_name,
+        "given_name": voter.given_name,
+        "father_name": voter.father_name,
+        "date_of_birth": voter.date_of_birth.isoformat(),
+    }
+
+
+def list_digest(voters: Sequence[Voter]) -> str:
+    return hashlib.sha256(rfc8785.dumps([list_entry(v) for v in voters])).hexdigest()
+
+
+def publish(session: Session, actor: User | None, election: Election, phase: str) -> str:
+    """Digest every station's list and log them; returns the election-wide digest."""
+    stations = {}
+    count = 0
+    for station in election.stations:
+        voters = station_list(session, station)
+        stations[station.code] = list_digest(voters)
+        count += len(voters)
+    digest = hashlib.sha256(rfc8785.dumps(stations)).hexdigest()
+    events.record(
+        session,
+        "registration.list_published",
+        actor.as_actor() if actor else None,
+        {"code": election.code, "phase": phase, "stations": stations, "digest": digest, "voters": count},
+        {"election": election.code},
+    )
+    return digest
+
+
+def registry_counts(session: Session) -> dict[str, Any]:
+    """Registered voters per election and station: the state observers may see (counts)."""
+    rows = session.execute(
+        select(Election.code, Station.code, Voter.status, func.count())
+        .join(Station, Voter.station_id == Station.id)
+        .join(Election, Voter.election_id == Election.id)
+        .group_by(Election.code, Station.code, Voter.status)
+    ).all()
+    counts: dict[str, dict[str, dict[str, int]]] = {}
+    for election, station, status, n in rows:
+        counts.setdefault(election, {}).setdefault(station, {})[status] = n
+    return counts
+
+
+def require_list_reader(user: User) -> None:
+    require(user, Permission.REGISTER_VOTERS)
+
+
+# --- voter self-check --------------------------------------------------------------------
+
+
+def self_check(session: Session, reg_no: str, date_of_birth: dt.date) -> dict[str, Any]:
+    """Status, station, address and polling hours: nothing else, and the same refusal for
+    an unknown number as for a wrong date of birth. InvalidRegNo for a mistyped number."""
+    try:
+        number = regno.validate(reg_no)
+    except regno.InvalidRegNo as error:
+        if error.reason == "check":
+            raise MistypedRegNo("Check the number: one of its characters is wrong.", "check") from None
+        raise MistypedRegNo("This is not a registration number.", "format") from None
+    voter = session.scalar(
+        select(Voter)
+        .join(Election, Voter.election_id == Election.id)
+        .where(Voter.reg_no == number, Voter.date_of_birth == date_of_birth)
+        .order_by(Election.polling_day.desc())
+        .limit(1)
+    )
+    if voter is None:
+        raise NotFound("No registration matches this number and date of birth.")
+    station = voter.station
+    zone = zoneinfo.ZoneInfo(station.time_zone)
+    days = []
+    for day in voter.country.polling_days:
+        date = dt.date.fromisoformat(day["date"])
+        opens = dt.datetime.combine(date, dt.time.fromisoformat(day["opens"]), zone)
+        closes = dt.datetime.combine(date, dt.time.fromisoformat(day["closes"]), zone)
+        days.append(
+            {
+                "date": day["date"],
+                "opens": day["opens"],
+                "closes": day["closes"],
+                "time_zone": station.time_zone,
+                "utc_offset": opens.strftime("%z"),
+                "opens_utc": opens.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+                "closes_utc": closes.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+            }
+        )
+    return {
+        "reg_no": regno.format(voter.reg_no),
+        "election": voter.station.election.name,
+        "status": voter.status,
+        "station": {
+            "code": station.code,
+            "name": station.name,
+            "address": station.address,
+            "city": station.city,
+            "country": voter.country.name,
+        },
+        "polling_days": days,
+    }

@@ -1,0 +1,296 @@
+"""Election setup and the voter registry.
+
+Nothing is deleted: a voter's changes are rows in `voter_history`, a cancellation is a
+status. Document numbers are stored sealed (AES-GCM) and, for duplicate checks and
+the audit log, as keyed hashes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ocv.db import Base, int_pk, utcnow, uuid_pk
+
+
+class ElectionStatus(enum.StrEnum):
+    SETUP = "setup"
+    REGISTRATION_OPEN = "registration_open"
+    EXHIBITION = "exhibition"
+    FROZEN = "frozen"
+
+
+class VoterStatus(enum.StrEnum):
+    REGISTERED = "registered"
+    CANCELLED = "cancelled"
+
+
+class Election(Base):
+    __tablename__ = "elections"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('setup', 'registration_open', 'exhibition', 'frozen')", name="status_known"
+        ),
+        CheckConstraint("voting_rule IN ('assigned_station', 'any_station')", name="voting_rule_known"),
+        CheckConstraint("minimum_age BETWEEN 0 AND 120", name="minimum_age_range"),
+        CheckConstraint("documents_required >= 0", name="documents_required_non_negative"),
+    )
+
+    id: Mapped[int_pk]
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    home_country: Mapped[str] = mapped_column(String(2))
+    polling_day: Mapped[dt.date] = mapped_column(Date)
+    voting_rule: Mapped[str] = mapped_column(String(20), default="assigned_station")
+    minimum_age: Mapped[int] = mapped_column(default=18)
+    accepted_documents: Mapped[list[str]] = mapped_column(JSON, default=list)
+    documents_required: Mapped[int] = mapped_column(default=1)
+    status: Mapped[str] = mapped_column(String(20), default=ElectionStatus.SETUP.value)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    registration_opened_at: Mapped[dt.datetime | None]
+    exhibition_started_at: Mapped[dt.datetime | None]
+    frozen_at: Mapped[dt.datetime | None]
+    frozen_digest: Mapped[str | None] = mapped_column(String(64))
+
+    constituencies: Mapped[list[Constituency]] = relationship(
+        back_populates="election", order_by="Constituency.code"
+    )
+    contests: Mapped[list[Contest]] = relationship(back_populates="election", order_by="Contest.id")
+    ballot_styles: Mapped[list[BallotStyle]] = relationship(
+        back_populates="election", order_by="BallotStyle.code"
+    )
+    countries: Mapped[list[HostCountry]] = relationship(
+        back_populates="election", order_by="HostCountry.code"
+    )
+    stations: Mapped[list[Station]] = relationship(back_populates="election", order_by="Station.code")
+
+    @property
+    def status_enum(self) -> ElectionStatus:
+        return ElectionStatus(self.status)
+
+
+class BallotStyle(Base):
+    """The set of contests a constituency's voters receive."""
+
+    __tablename__ = "ballot_styles"
+    __table_args__ = (UniqueConstraint("election_id", "code"),)
+
+    id: Mapped[int_pk]
+    election_id: Mapped[int] = mapped_column(ForeignKey("elections.id"))
+    code: Mapped[str] = mapped_column(String(32))
+    contest_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    election: Mapped[Election] = relationship(back_populates="ballot_styles")
+
+
+class Constituency(Base):
+    __tablename__ = "constituencies"
+    __table_args__ = (
+        UniqueConstraint("election_id", "code"),
+        CheckConstraint("kind IN ('home', 'overseas')", name="kind_known"),
+    )
+
+    id: Mapped[int_pk]
+    election_id: Mapped[int] = mapped_column(ForeignKey("elections.id"))
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10))
+    ballot_style_id: Mapped[int] = mapped_column(ForeignKey("ballot_styles.id"))
+
+    election: Mapped[Election] = relationship(back_populates="constituencies")
+    ballot_style: Mapped[BallotStyle] = relationship()
+
+
+class Contest(Base):
+    __tablename__ = "contests"
+    __table_args__ = (
+        UniqueConstraint("election_id", "code"),
+        CheckConstraint("votes_allowed >= 1", name="votes_allowed_positive"),
+    )
+
+    id: Mapped[int_pk]
+    election_id: Mapped[int] = mapped_column(ForeignKey("elections.id"))
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    votes_allowed: Mapped[int] = mapped_column(default=1)
+    choices: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    election: Mapped[Election] = relationship(back_populates="contests")
+
+
+class HostCountry(Base):
+    __tablename__ = "host_countries"
+    __table_args__ = (UniqueConstraint("election_id", "code"),)
+
+    id: Mapped[int_pk]
+    election_id: Mapped[int] = mapped_column(ForeignKey("elections.id"))
+    code: Mapped[str] = mapped_column(String(2))
+    name: Mapped[str] = mapped_column(String(100))
+    # [{"date": "YYYY-MM-DD", "opens": "HH:MM", "closes": "HH:MM"}], local to each station.
+    polling_days: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+
+    election: Mapped[Election] = relationship(back_populates="countries")
+    stations: Mapped[list[Station]] = relationship(back_populates="country", order_by="Station.code")
+
+
+class Station(Base):
+    __tablename__ = "stations"
+    __table_args__ = (
+        UniqueConstraint("election_id", "code"),
+        CheckConstraint("capacity > 0", name="capacity_positive"),
+        # The database enforces capacity, so concurrent enrolments can never overfill.
+        CheckConstraint("assigned >= 0 AND assigned <= capacity", name="assigned_within_capacity"),
+    )
+
+    id: Mapped[int_pk]
+    election_id: Mapped[int] = mapped_column(ForeignKey("elections.id"))
+    country_id: Mapped[int] = mapped_column(ForeignKey("host_countries.id"))
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(300))
+    time_zone: Mapped[str] = mapped_column(String(64))
+    capacity: Mapped[int] = mapped_column(default=5000)
+    assigned: Mapped[int] = mapped_column(default=0)
+
+    election: Mapped[Election] = relationship(back_populates="stations")
+    country: Mapped[HostCountry] = relationship(back_populates="stations")
+
+
+class Voter(Base):
+    __tablename__ = "voters"
+    __table_args__ = (
+        UniqueConstraint("election_id", "reg_no"),
+        CheckConstraint("status IN ('registered', 'cancelled')", name="status_known"),
+        # Likely-duplicate search: same date of birth, similar family name.
+        Index("ix_voters_match", "election_id", "date_of_birth", "name_key"),
+        Index("ix_voters_station_names", "station_id", "family_name", "given_name"),
+    )
+
+    id: Mapped[uuid_pk]
+    election_id: Mapped[int] = mapped_column(ForeignKey("elections.id"))
+    reg_no: Mapped[str] = mapped_column(String(16))
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    father_name: Mapped[str | None] = mapped_column(String(100))
+    grandfather_name: Mapped[str | None] = mapped_column(String(100))
+    names_original_script: Mapped[str | None] = mapped_column(String(300))
+    date_of_birth: Mapped[dt.date] = mapped_column(Date)
+    sex: Mapped[str | None] = mapped_column(String(1))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(200))
+    constituency_id: Mapped[int] = mapped_column(ForeignKey("constituencies.id"))
+    country_id: Mapped[int] = mapped_column(ForeignKey("host_countries.id"))
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
+    status: Mapped[str] = mapped_column(String(12), default=VoterStatus.REGISTERED.value)
+    name_key: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    constituency: Mapped[Constituency] = relationship()
+    country: Mapped[HostCountry] = relationship()
+    station: Mapped[Station] = relationship()
+    documents: Mapped[list[VoterDocument]] = relationship(back_populates="voter")
+    history: Mapped[list[VoterHistory]] = relationship(back_populates="voter", order_by="VoterHistory.id")
+
+
+class VoterDocument(Base):
+    __tablename__ = "voter_documents"
+    # Same document twice in one election: refused by the database, race or not.
+    __table_args__ = (UniqueConstraint("election_id", "doc_type", "number_hash"),)
+
+    id: Mapped[int_pk]
+    election_id: Mapped[int] = mapped_column(ForeignKey("elections.id"))
+    voter_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("voters.id"), index=True)
+    doc_type: Mapped[str] = mapped_column(String(32))
+    number_hash: Mapped[str] = mapped_column(String(64))
+    number_sealed: Mapped[str] = mapped_column(Text)
+
+    voter: Mapped[Voter] = relationship(back_populates="documents")
+
+
+class VoterHistory(Base):
+    __tablename__ = "voter_history"
+
+    id: Mapped[int_pk]
+    voter_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("voters.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    officer: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    changes: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    voter: Mapped[Voter] = relationship(back_populates="history")
+
+
+class DuplicateReview(Base):
+    """A likely duplicate, queued for an officer to resolve."""
+
+    __tablename__ = "duplicate_reviews"
+    __table_args__ = (
+        UniqueConstraint("voter_id", "candidate_id"),
+        CheckConstraint("status IN ('open', 'same_person', 'different')", name="status_known"),
+    )
+
+    id: Mapped[int_pk]
+    election_id: Mapped[int] = mapped_column(ForeignKey("elections.id"), index=True)
+    voter_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("voters.id"))
+    candidate_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("voters.id"))
+    score: Mapped[int]  # similarity in percent
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    resolved_at: Mapped[dt.datetime | None]
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    voter: Mapped[Voter] = relationship(foreign_keys=[voter_id])
+    candidate: Mapped[Voter] = relationship(foreign_keys=[candidate_id])
+
+
+class ObjectionStatus(enum.StrEnum):
+    FILED = "filed"
+    NOTIFIED = "notified"
+    REPLIED = "replied"
+    DECIDED = "decided"
+
+
+class Objection(Base):
+    """A challenge to a voter's entry: filed → voter notified → reply → decided."""
+
+    __tablename__ = "objections"
+    __table_args__ = (
+        CheckConstraint("status IN ('filed', 'notified', 'replied', 'decided')", name="status_known"),
+        CheckConstraint("decision IS NULL OR decision IN ('upheld', 'dismissed')", name="decision_known"),
+    )
+
+    id: Mapped[int_pk]
+    election_id: Mapped[int] = mapped_column(ForeignKey("elections.id"), index=True)
+    voter_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("voters.id"), index=True)
+    grounds: Mapped[str] = mapped_column(Text)
+    filed_by: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(12), default=ObjectionStatus.FILED.value)
+    filed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    notified_at: Mapped[dt.datetime | None]
+    notified_by: Mapped[str | None] = mapped_column(String(64))
+    notice_method: Mapped[str | None] = mapped_column(String(100))
+    reply: Mapped[str | None] = mapped_column(Text)
+    replied_at: Mapped[dt.datetime | None]
+    decision: Mapped[str | None] = mapped_column(String(12))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[dt.datetime | None]
+
+    voter: Mapped[Voter] = relationship()

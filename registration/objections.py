@@ -1,0 +1,126 @@
+"""Objections to entries on the provisional list: filed → voter notified → reply → decided.
+
+An upheld objection cancels the entry; either way the whole exchange is kept."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ocv import events
+from ocv.auth.models import User
+from ocv.auth.permissions import Permission, require
+from ocv.db import utcnow
+from ocv.errors import NotFound, ValidationError
+from registration.enrolment import cancel
+from registration.errors import WrongPhase
+from registration.models import Election, ElectionStatus, Objection, ObjectionStatus, Voter, VoterStatus
+from registration.setup import require_status
+
+
+def _who(user: User | None) -> str:
+    if user is None:
+        return "system"
+    require(user, Permission.REGISTER_VOTERS)
+    return user.username
+
+
+def _text(value: str, field: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError(f"The {field} is required.", {field: ["This is required."]})
+    return value
+
+
+def _record(session: Session, user: User | None, kind: str, objection: Objection, **payload: str) -> None:
+    election = objection.voter.station.election
+    events.record(
+        session,
+        kind,
+        user.as_actor() if user else None,
+        {"objection": objection.id, **payload},
+        {"election": election.code, "station": objection.voter.station.code},
+    )
+
+
+def _step(objection: Objection, expected: ObjectionStatus) -> None:
+    if objection.status != expected.value:
+        raise WrongPhase(f"Objection {objection.id} is {objection.status}; this step needs {expected.value}.")
+
+
+def get(session: Session, user: User | None, objection_id: int) -> Objection:
+    _who(user)
+    objection = session.get(Objection, objection_id)
+    if objection is None:
+        raise NotFound(f"No objection {objection_id}.")
+    return objection
+
+
+def for_election(session: Session, user: User | None, election: Election) -> Sequence[Objection]:
+    _who(user)
+    return session.scalars(
+        select(Objection).where(Objection.election_id == election.id).order_by(Objection.id)
+    ).all()
+
+
+def file(session: Session, user: User | None, voter: Voter, grounds: str, filed_by: str = "") -> Objection:
+    """Record an objection during the exhibition period (`filed_by`: who objects, if not the officer)."""
+    who = _who(user)
+    require_status(voter.station.election, ElectionStatus.EXHIBITION)
+    if voter.status != VoterStatus.REGISTERED.value:
+        raise ValidationError("Only a registered entry can be objected to.")
+    objection = Objection(
+        election_id=voter.election_id,
+        voter=voter,
+        grounds=_text(grounds, "grounds"),
+        filed_by=(filed_by.strip() or who)[:64],
+    )
+    session.add(objection)
+    session.flush()  # the id names the objection in the log
+    _record(session, user, "registration.objection_filed", objection, reg_no=voter.reg_no)
+    return objection
+
+
+def notify(session: Session, user: User | None, objection: Objection, method: str) -> Objection:
+    who = _who(user)
+    _step(objection, ObjectionStatus.FILED)
+    objection.notice_method = _text(method, "method")[:100]
+    objection.status, objection.notified_at, objection.notified_by = "notified", utcnow(), who
+    _record(session, user, "registration.objection_notified", objection, method=objection.notice_method)
+    return objection
+
+
+def reply(session: Session, user: User | None, objection: Objection, text: str) -> Objection:
+    _who(user)
+    _step(objection, ObjectionStatus.NOTIFIED)
+    objection.reply, objection.status, objection.replied_at = _text(text, "reply"), "replied", utcnow()
+    _record(session, user, "registration.objection_replied", objection)
+    return objection
+
+
+def decide(
+    session: Session, user: User | None, objection: Objection, decision: str, reason: str
+) -> Objection:
+    """Decide after the reply, or after notice when the voter did not reply in time."""
+    who = _who(user)
+    if objection.status not in (ObjectionStatus.NOTIFIED.value, ObjectionStatus.REPLIED.value):
+        raise WrongPhase(f"Objection {objection.id} is {objection.status}; notify the voter first.")
+    if decision not in ("upheld", "dismissed"):
+        raise ValidationError("Decide 'upheld' or 'dismissed'.", {"decision": ["Choose one."]})
+    reason = _text(reason, "reason")
+    objection.status, objection.decision, objection.decision_reason = "decided", decision, reason
+    objection.decided_by, objection.decided_at = who, utcnow()
+    _record(session, user, "registration.objection_decided", objection, decision=decision, reason=reason)
+    if decision == "upheld":
+        cancel(session, user, objection.voter, f"objection {objection.id} upheld: {reason}")
+    return objection
+
+
+def undecided(session: Session, election: Election) -> int:
+    return len(
+        session.scalars(
+            select(Objection.id).where(Objection.election_id == election.id, Objection.status != "decided")
+        ).all()
+    )

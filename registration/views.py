@@ -1,0 +1,347 @@
+"""Registration pages: elections, fast enrolment, voter records, reviews, objections,
+printable lists and cards (officers and admins), and the public self-check."""
+
+from __future__ import annotations
+
+import json
+
+import segno
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from werkzeug.wrappers import Response
+from wtforms import SelectChoice
+
+from ocv.auth.forms import ActionForm
+from ocv.auth.models import User
+from ocv.auth.permissions import Permission, can, require
+from ocv.auth.views import show_errors
+from ocv.db import request_session
+from ocv.errors import NotFound, ValidationError
+from ocv.security import limiter
+from ocv.web import current_settings, signed_in_user
+from registration import lists, objections, regno, service
+from registration.errors import MistypedRegNo
+from registration.forms import (
+    ElectionFileForm,
+    EnrolForm,
+    ObjectionForm,
+    ObjectionStepForm,
+    ReasonForm,
+    ReviewForm,
+    SelfCheckForm,
+    TransferForm,
+)
+from registration.models import Election
+
+bp = Blueprint("registration", __name__, template_folder="templates")
+
+SEXES = [
+    SelectChoice("", "—"),
+    SelectChoice("F", _l("female")),
+    SelectChoice("M", _l("male")),
+    SelectChoice("X", _l("other")),
+]
+
+
+def _officer() -> User:
+    """The signed-in registration officer or admin; 403 for anyone else."""
+    return require(signed_in_user(), Permission.REGISTER_VOTERS)
+
+
+def _election(code: str) -> Election:
+    return service.get_election(request_session(), code)
+
+
+# --- public self-check ---------------------------------------------------------------------
+
+
+@bp.route("/check", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def self_check() -> str:
+    form = SelfCheckForm()
+    result = error = None
+    if form.validate_on_submit():
+        try:
+            result = service.self_check(request_session(), form.reg_no.data or "", form.date_of_birth.data)
+        except MistypedRegNo as invalid:
+            error = (
+                _("Check the number: one of its characters is wrong.")
+                if invalid.reason == "check"
+                else _("This is not a registration number. Check what you typed.")
+            )
+        except NotFound:
+            error = _("No registration matches this number and date of birth.")
+    return render_template("registration/self_check.html", form=form, result=result, error=error)
+
+
+# --- elections -----------------------------------------------------------------------------
+
+
+@bp.get("/elections")
+@login_required
+def elections() -> str:
+    _officer()
+    session = request_session()
+    rows = [(e, service.voter_count(session, e)) for e in service.list_elections(session)]
+    return render_template("registration/elections.html", rows=rows, load_form=ElectionFileForm())
+
+
+@bp.post("/elections/load")
+@login_required
+def load_election() -> Response:
+    user = signed_in_user()
+    form = ElectionFileForm()
+    if form.validate_on_submit():
+        try:
+            data = json.loads(form.file.data.read())
+        except ValueError:
+            flash(_("The file is not JSON."), "error")
+            return redirect(url_for("registration.elections"))
+        try:
+            election = service.load_election(request_session(), user, data)
+        except ValidationError as error:
+            problems = "; ".join(f"{k}: {', '.join(v)}" for k, v in list(error.fields.items())[:10])
+            flash(f"{error.message} {problems}", "error")
+            raise
+        flash(_("Election %(code)s loaded.", code=election.code), "success")
+        return redirect(url_for("registration.election", code=election.code))
+    require(user, Permission.MANAGE_ELECTION)
+    flash(_("Choose a file."), "error")
+    return redirect(url_for("registration.elections"))
+
+
+@bp.get("/elections/<code>")
+@login_required
+def election(code: str) -> str:
+    user = _officer()
+    e = _election(code)
+    return render_template(
+        "registration/election.html",
+        election=e,
+        count=service.voter_count(request_session(), e),
+        can_manage=can(user, Permission.MANAGE_ELECTION),
+        action_form=ActionForm(),
+    )
+
+
+@bp.post("/elections/<code>/advance/<any(registration_open, exhibition, frozen):phase>")
+@login_required
+def advance(code: str, phase: str) -> Response:
+    user = signed_in_user()
+    require(user, Permission.MANAGE_ELECTION)
+    if ActionForm().validate_on_submit():
+        e = service.advance(request_session(), user, _election(code), phase)
+        flash(_("The election is now in %(phase)s.", phase=e.status.replace("_", " ")), "success")
+    return redirect(url_for("registration.election", code=code))
+
+
+# --- enrolment and records -----------------------------------------------------------------
+
+
+def _enrol_form(e: Election) -> EnrolForm:
+    form = EnrolForm()
+    form.sex.choices = SEXES
+    form.constituency.choices = [SelectChoice(c.code, f"{c.name} ({c.code})") for c in e.constituencies]
+    form.host_country.choices = [SelectChoice(c.code, f"{c.name} ({c.code})") for c in e.countries]
+    form.station.choices = [
+        SelectChoice("", "—"),
+        *(SelectChoice(s.code, f"{s.code} · {s.city}") for s in e.stations),
+    ]
+    documents = [SelectChoice(d, d.replace("_", " ")) for d in e.accepted_documents]
+    form.doc1_type.choices = documents
+    form.doc2_type.choices = [SelectChoice("", "—"), *documents]
+    return form
+
+
+@bp.route("/elections/<code>/enrol", methods=["GET", "POST"])
+@login_required
+def enrol(code: str) -> Response | str:
+    user = _officer()
+    e = _election(code)
+    form = _enrol_form(e)
+    duplicate_of = None
+    if form.validate_on_submit():
+        try:
+            voter = service.enrol(request_session(), current_settings(), user, e, form.voter_data())
+        except service.DuplicateDocument as error:
+            duplicate_of = error.duplicate_of
+            flash(error.message, "error")
+        except ValidationError as error:
+            show_errors(form, error)
+        else:
+            flash(
+                _(
+                    "Enrolled %(name)s: %(reg_no)s at %(station)s.",
+                    name=f"{voter.given_name} {voter.family_name}",
+                    reg_no=regno.format(voter.reg_no),
+                    station=voter.station.code,
+                ),
+                "success",
+            )
+            # A fresh form for the next person in the queue.
+            return redirect(url_for("registration.enrol", code=code, last=voter.reg_no))
+    return render_template(
+        "registration/enrol.html",
+        election=e,
+        form=form,
+        duplicate_of=duplicate_of,
+        last=request.args.get("last"),
+    )
+
+
+@bp.get("/elections/<code>/voters")
+@login_required
+def voters(code: str) -> str:
+    _officer()
+    e = _election(code)
+    query = request.args.get("q", "").strip()
+    found = service.search_voters(request_session(), signed_in_user(), e, query) if query else []
+    return render_template("registration/voters.html", election=e, query=query, voters=found)
+
+
+@bp.route("/elections/<code>/voters/<reg_no>", methods=["GET"])
+@login_required
+def voter(code: str, reg_no: str) -> str:
+    user = _officer()
+    e = _election(code)
+    v = service.get_voter(request_session(), user, e, reg_no)
+    transfer_form = TransferForm()
+    transfer_form.station.choices = [
+        SelectChoice(s.code, f"{s.code} · {s.city}") for s in e.stations if s.id != v.station_id
+    ]
+    return render_template(
+        "registration/voter.html",
+        election=e,
+        voter=v,
+        reason_form=ReasonForm(),
+        transfer_form=transfer_form,
+        objection_form=ObjectionForm(),
+        objections=[o for o in objections.for_election(request_session(), user, e) if o.voter_id == v.id],
+    )
+
+
+@bp.post("/elections/<code>/voters/<reg_no>/<any(cancel, reinstate, transfer, object):action>")
+@login_required
+def voter_action(code: str, reg_no: str, action: str) -> Response:
+    user = _officer()
+    session = request_session()
+    e = _election(code)
+    v = service.get_voter(session, user, e, reg_no)
+    done = False
+    if action == "transfer":
+        transfer_form = TransferForm()
+        transfer_form.station.choices = [SelectChoice(s.code, s.code) for s in e.stations]
+        if done := transfer_form.validate_on_submit():
+            service.transfer(
+                session, user, v, transfer_form.station.data or "", transfer_form.reason.data or ""
+            )
+    elif action == "object":
+        objection_form = ObjectionForm()
+        if done := objection_form.validate_on_submit():
+            objections.file(
+                session, user, v, objection_form.grounds.data or "", objection_form.filed_by.data or ""
+            )
+    else:
+        reason_form = ReasonForm()
+        if done := reason_form.validate_on_submit():
+            change = service.cancel if action == "cancel" else service.reinstate
+            change(session, user, v, reason_form.reason.data or "")
+    if done:
+        flash(_("Recorded."), "success")
+    else:
+        flash(_("Give a reason."), "error")
+    return redirect(url_for("registration.voter", code=code, reg_no=reg_no))
+
+
+@bp.get("/elections/<code>/voters/<reg_no>/card")
+@login_required
+def card(code: str, reg_no: str) -> str:
+    user = _officer()
+    e = _election(code)
+    v = service.get_voter(request_session(), user, e, reg_no)
+    qr = segno.make(f"OCV:{e.code}:{v.reg_no}", error="q").svg_data_uri(scale=4)
+    return render_template(
+        "registration/card.html", election=e, voter=v, qr=qr, reg_no=regno.format(v.reg_no)
+    )
+
+
+# --- reviews, objections, lists ------------------------------------------------------------
+
+
+@bp.route("/elections/<code>/reviews", methods=["GET", "POST"])
+@login_required
+def reviews(code: str) -> Response | str:
+    user = _officer()
+    e = _election(code)
+    form = ReviewForm()
+    form.decision.choices = [
+        SelectChoice("different", _l("Different people: keep both")),
+        SelectChoice("same_person", _l("Same person: cancel the newer entry")),
+    ]
+    if form.validate_on_submit():
+        service.resolve_review(
+            request_session(),
+            user,
+            int(request.form.get("review", "0")),
+            form.decision.data or "",
+            form.reason.data or "",
+        )
+        flash(_("Resolved."), "success")
+        return redirect(url_for("registration.reviews", code=code))
+    return render_template(
+        "registration/reviews.html",
+        election=e,
+        form=form,
+        reviews=service.open_reviews(request_session(), user, e),
+    )
+
+
+@bp.route("/elections/<code>/objections", methods=["GET", "POST"])
+@login_required
+def objection_list(code: str) -> Response | str:
+    user = _officer()
+    session = request_session()
+    e = _election(code)
+    form = ObjectionStepForm()
+    form.decision.choices = [
+        SelectChoice("", "—"),
+        SelectChoice("dismissed", _l("dismissed: the entry stays")),
+        SelectChoice("upheld", _l("upheld: the entry is cancelled")),
+    ]
+    if form.validate_on_submit():
+        o = objections.get(session, user, int(request.form.get("objection", "0")))
+        step = request.form.get("step")
+        if step == "notify":
+            objections.notify(session, user, o, form.text.data or "")
+        elif step == "reply":
+            objections.reply(session, user, o, form.text.data or "")
+        elif step == "decide":
+            objections.decide(session, user, o, form.decision.data or "", form.text.data or "")
+        flash(_("Recorded."), "success")
+        return redirect(url_for("registration.objection_list", code=code))
+    return render_template(
+        "registration/objections.html",
+        election=e,
+        form=form,
+        objections=objections.for_election(session, user, e),
+    )
+
+
+@bp.get("/elections/<code>/stations/<station>/list")
+@login_required
+def station_list(code: str, station: str) -> str:
+    _officer()
+    session = request_session()
+    e = _election(code)
+    s = service.get_station(session, e, station)
+    voters_ = service.station_list(session, s)
+    return render_template(
+        "registration/station_list.html",
+        election=e,
+        station=s,
+        voters=voters_,
+        digest=lists.list_digest(voters_),
+        format_regno=regno.format,
+    )

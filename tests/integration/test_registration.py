@@ -1,0 +1,446 @@
+"""Registration through the service, the JSON API and the CLI."""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from audit.models import Entry
+from ocv.auth import service as accounts
+from ocv.errors import ValidationError
+from ocv.settings import Settings
+from registration import objections, regno, service
+from registration.errors import DuplicateDocument, StationFull, WrongPhase
+from registration.models import Election, Station, Voter, VoterDocument
+from tests.integration.test_cli import run
+
+DEMO = Path(__file__).resolve().parents[2] / "registration" / "demo" / "election.json"
+
+
+def demo_definition(**changes: object) -> dict[str, object]:
+    data = json.loads(DEMO.read_text(encoding="utf-8"))
+    data.update(changes)
+    return data
+
+
+def voter(**changes: object) -> dict[str, object]:
+    raw: dict[str, object] = {
+        "given_name": "Amira",
+        "family_name": "Haddad",
+        "date_of_birth": "1990-05-17",
+        "constituency": "OV-EU",
+        "host_country": "DE",
+        "city": "Berlin",
+        "documents": [{"type": "passport", "number": "P1234567"}],
+        "names_original_script": "أميرة حداد",
+    }
+    raw.update(changes)
+    return raw
+
+
+@pytest.fixture
+def election(db_session: Session) -> Election:
+    e = service.load_election(db_session, None, demo_definition())
+    service.advance(db_session, None, e, "registration_open")
+    db_session.commit()
+    return e
+
+
+@pytest.fixture
+def officer(make_user):  # type: ignore[no-untyped-def]
+    return make_user("reggie", "registration_officer")
+
+
+def _types(session: Session) -> list[str]:
+    return list(session.scalars(select(Entry.type).order_by(Entry.seq)))
+
+
+# --- election definition ---------------------------------------------------------------------
+
+
+def test_loading_the_demo_election(db_session: Session) -> None:
+    e = service.load_election(db_session, None, demo_definition())
+    assert (len(e.constituencies), len(e.contests), len(e.countries), len(e.stations)) == (5, 4, 4, 6)
+    assert {c.code: c.ballot_style.code for c in e.constituencies}["OV-EU"] == "BS-EU"
+    assert e.status == "setup"
+    assert _types(db_session)[-1] == "registration.election_loaded"
+
+
+def test_a_bad_election_file_names_every_problem_and_loads_nothing(db_session: Session) -> None:
+    data = demo_definition(polling_day="18/04/2027")
+    data["stations"] = copy.deepcopy(data["stations"])
+    data["stations"][0]["time_zone"] = "Mars/Olympus"
+    data["stations"][1]["country"] = "ZZ"
+    data["contests"][0]["votes_allowed"] = 9
+    with pytest.raises(ValidationError) as caught:
+        service.load_election(db_session, None, data)
+    assert set(caught.value.fields) == {
+        "polling_day",
+        "stations[0].time_zone",
+        "stations[1].country",
+        "contests[0].votes_allowed",
+    }
+    assert db_session.scalar(select(Election).where(Election.code == "GE2027")) is None
+
+
+def test_definition_is_editable_until_registration_opens(db_session: Session) -> None:
+    e = service.load_election(db_session, None, demo_definition())
+    renamed = demo_definition(name="General Election 2027 (revised)")
+    assert service.load_election(db_session, None, renamed).name.endswith("(revised)")
+    service.advance(db_session, None, e, "registration_open")
+    with pytest.raises(WrongPhase):
+        service.load_election(db_session, None, renamed)
+    with pytest.raises(WrongPhase):
+        service.advance(db_session, None, e, "frozen")  # phases are not skipped
+
+
+def test_cli_load_reports_problems(app: Flask, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(demo_definition(home_country="Ruritania")))
+    result = run(app, "election", "load", str(bad))
+    assert result.exit_code == 65
+    assert "home_country" in result.output
+    good = run(app, "election", "load", str(DEMO))
+    assert good.exit_code == 0, good.output
+    assert "6 stations" in good.output
+    assert run(app, "election", "advance", "GE2027", "open").exit_code == 0
+
+
+# --- enrolment -----------------------------------------------------------------------------
+
+
+def test_enrolment_assigns_a_checked_number_and_a_station_by_city(
+    db_session: Session, settings: Settings, election: Election, officer
+) -> None:
+    v = service.enrol(db_session, settings, officer, election, voter(city="Munich"))
+    assert regno.is_valid(v.reg_no)
+    assert v.station.code == "DE-MUC-01"
+    assert v.status == "registered"
+    assert [h.kind for h in v.history] == ["enrolled"]
+    leaf = db_session.scalars(select(Entry.leaf).order_by(Entry.seq.desc())).first()
+    assert leaf is not None
+    assert b"registration.voter_enrolled" in leaf
+    assert b"P1234567" not in leaf and b"Haddad" not in leaf  # noqa: PT018 (privacy: neither)
+    stored = db_session.scalars(select(VoterDocument.number_sealed)).all()
+    assert all("P1234567" not in s for s in stored)
+
+
+def test_enrolment_rules(db_session: Session, settings: Settings, election: Election, officer) -> None:
+    cases = {
+        "date_of_birth": voter(date_of_birth="2015-01-01"),
+        "constituency": voter(constituency="NOWHERE"),
+        "documents": voter(documents=[{"type": "library_card", "number": "123456"}]),
+        "station": voter(station="FR-PAR-01"),  # not in Germany
+        "given_name": voter(given_name="  "),
+        "email": voter(email="not an address"),
+    }
+    for field, raw in cases.items():
+        with pytest.raises(ValidationError) as caught:
+            service.enrol(db_session, settings, officer, election, raw)
+        assert field in caught.value.fields, field
+
+
+def test_same_document_is_refused(
+    db_session: Session, settings: Settings, election: Election, officer
+) -> None:
+    first = service.enrol(db_session, settings, officer, election, voter())
+    with pytest.raises(DuplicateDocument) as caught:
+        service.enrol(
+            db_session,
+            settings,
+            officer,
+            election,
+            voter(given_name="Other", documents=[{"type": "passport", "number": "p 123-4567"}]),
+        )
+    assert caught.value.duplicate_of == first.reg_no
+
+
+def test_capacity_is_never_exceeded(
+    db_session: Session, settings: Settings, election: Election, officer
+) -> None:
+    for station in db_session.scalars(select(Station).where(Station.election_id == election.id)):
+        if station.country.code == "AE":
+            station.capacity = 1
+    db_session.flush()
+    a = service.enrol(
+        db_session,
+        settings,
+        officer,
+        election,
+        voter(
+            host_country="AE",
+            city="Dubai",
+            constituency="OV-ME",
+            documents=[{"type": "passport", "number": "AE000001"}],
+        ),
+    )
+    b = service.enrol(
+        db_session,
+        settings,
+        officer,
+        election,
+        voter(
+            given_name="Leila",
+            host_country="AE",
+            city="Dubai",
+            constituency="OV-ME",
+            documents=[{"type": "passport", "number": "AE000002"}],
+        ),
+    )
+    assert {a.station.code, b.station.code} == {"AE-DXB-01", "AE-AUH-01"}
+    with pytest.raises(StationFull):
+        service.enrol(
+            db_session,
+            settings,
+            officer,
+            election,
+            voter(
+                given_name="Nadia",
+                host_country="AE",
+                constituency="OV-ME",
+                documents=[{"type": "passport", "number": "AE000003"}],
+            ),
+        )
+
+
+def test_likely_duplicates_across_countries_go_to_review(
+    db_session: Session, settings: Settings, election: Election, officer
+) -> None:
+    first = service.enrol(
+        db_session,
+        settings,
+        officer,
+        election,
+        voter(given_name="Mohammed", family_name="Al-Hassan", names_original_script="محمد الحسن"),
+    )
+    second = service.enrol(
+        db_session,
+        settings,
+        officer,
+        election,
+        voter(
+            given_name="Muhammad",
+            family_name="Alhasan",
+            host_country="FR",
+            city="Paris",
+            documents=[{"type": "national_id", "number": "ID998877"}],
+            names_original_script="محمد الحسن",
+        ),
+    )
+    reviews = service.open_reviews(db_session, officer, election)
+    assert [(r.voter.reg_no, r.candidate.reg_no) for r in reviews] == [(second.reg_no, first.reg_no)]
+    with pytest.raises(WrongPhase):
+        service.advance(db_session, None, election, "exhibition") and service.advance(
+            db_session, None, election, "frozen"
+        )
+    service.resolve_review(db_session, officer, reviews[0].id, "same_person", "same passport photo")
+    assert second.status == "cancelled"
+    assert service.open_reviews(db_session, officer, election) == []
+
+
+def test_corrections_transfers_and_cancellations_keep_history(
+    db_session: Session, settings: Settings, election: Election, officer
+) -> None:
+    v = service.enrol(db_session, settings, officer, election, voter())
+    with pytest.raises(ValidationError, match="reason"):
+        service.correct(db_session, settings, officer, v, {"given_name": "Amina"}, "")
+    service.correct(db_session, settings, officer, v, {"given_name": "Amina"}, "typo at enrolment")
+    assert v.given_name == "Amina"
+    service.transfer(db_session, officer, v, "FR-PAR-01", "moved to Paris")
+    assert (v.station.code, v.country.code) == ("FR-PAR-01", "FR")
+    service.cancel(db_session, officer, v, "deceased")
+    service.reinstate(db_session, officer, v, "cancelled in error")
+    assert [h.kind for h in v.history] == ["enrolled", "corrected", "transferred", "cancelled", "reinstated"]
+    assert v.history[1].changes == {"given_name": "Amira"}
+    assert _types(db_session)[-4:] == [
+        "registration.voter_corrected",
+        "registration.voter_transferred",
+        "registration.voter_cancelled",
+        "registration.voter_reinstated",
+    ]
+
+
+def test_objection_workflow_and_freeze(
+    db_session: Session, settings: Settings, election: Election, officer
+) -> None:
+    v = service.enrol(db_session, settings, officer, election, voter())
+    keep = service.enrol(
+        db_session,
+        settings,
+        officer,
+        election,
+        voter(given_name="Jonas", family_name="Berg", documents=[{"type": "passport", "number": "X7654321"}]),
+    )
+    with pytest.raises(WrongPhase):
+        objections.file(db_session, officer, v, "not a citizen")
+    service.advance(db_session, None, election, "exhibition")
+    o = objections.file(db_session, officer, v, "not a citizen", "party agent 7")
+    with pytest.raises(WrongPhase):
+        objections.decide(db_session, officer, o, "upheld", "no reply")
+    objections.notify(db_session, officer, o, "SMS and e-mail on 2027-03-01")
+    objections.reply(db_session, officer, o, "I hold citizenship; certificate attached")
+    with pytest.raises(WrongPhase, match="still open"):
+        service.advance(db_session, None, election, "frozen")
+    objections.decide(db_session, officer, o, "upheld", "certificate not valid")
+    assert v.status == "cancelled"
+    frozen = service.advance(db_session, None, election, "frozen")
+    assert frozen.frozen_digest is not None
+    published = [
+        json.loads(leaf)
+        for leaf in db_session.scalars(
+            select(Entry.leaf).where(Entry.type == "registration.list_published").order_by(Entry.seq)
+        )
+    ]
+    assert [p["payload"]["phase"] for p in published] == ["exhibition", "final"]
+    assert published[-1]["payload"]["digest"] == frozen.frozen_digest
+    assert published[-1]["payload"]["voters"] == 1
+    station = service.get_station(db_session, election, keep.station.code)
+    assert [x.reg_no for x in service.station_list(db_session, station)] == [keep.reg_no]
+    with pytest.raises(WrongPhase):
+        service.enrol(
+            db_session,
+            settings,
+            officer,
+            election,
+            voter(documents=[{"type": "passport", "number": "LATE0001"}]),
+        )
+
+
+# --- API -------------------------------------------------------------------------------------
+
+
+def _token(db_session: Session, user) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    token = accounts.issue_token(db_session, None, user, "api")
+    db_session.commit()
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_api_enrolment(
+    client: FlaskClient, db_session: Session, election: Election, officer, make_user
+) -> None:
+    headers = _token(db_session, officer)
+    created = client.post("/api/v1/elections/GE2027/voters", json=voter(), headers=headers)
+    assert created.status_code == 201, created.get_json()
+    body = created.get_json()
+    assert set(body) == {"reg_no", "status", "station"}
+    assert body["station"] == "DE-BER-01"
+
+    invalid = client.post(
+        "/api/v1/elections/GE2027/voters", json=voter(date_of_birth="1990-13-45"), headers=headers
+    )
+    assert invalid.status_code == 422
+    assert set(invalid.get_json()) == {"error", "fields"}
+    assert "date_of_birth" in invalid.get_json()["fields"]
+
+    duplicate = client.post("/api/v1/elections/GE2027/voters", json=voter(given_name="X"), headers=headers)
+    assert duplicate.status_code == 409
+    assert duplicate.get_json()["duplicate_of"] == body["reg_no"]
+
+    assert client.post("/api/v1/elections/GE2027/voters", json=voter()).status_code == 401
+    observer = _token(db_session, make_user("obs", "observer"))
+    assert client.post("/api/v1/elections/GE2027/voters", json=voter(), headers=observer).status_code == 403
+    not_json = client.post("/api/v1/elections/GE2027/voters", data="x", headers=headers)
+    assert not_json.status_code == 422
+
+
+def test_api_describes_elections(client: FlaskClient, election: Election) -> None:
+    listed = client.get("/api/v1/elections").get_json()
+    assert [e["code"] for e in listed] == ["GE2027"]
+    described = client.get("/api/v1/elections/GE2027").get_json()
+    assert {s["code"] for s in described["stations"]} >= {"DE-BER-01", "US-NYC-01"}
+    assert client.get("/api/v1/elections/NOPE").status_code == 404
+
+
+def test_self_check(
+    client: FlaskClient, db_session: Session, settings: Settings, election: Election, officer
+) -> None:
+    v = service.enrol(db_session, settings, officer, election, voter())
+    db_session.commit()
+    found = client.get(f"/api/v1/public/registration?reg_no={v.reg_no.lower()}&date_of_birth=1990-05-17")
+    assert found.status_code == 200
+    body = found.get_json()
+    assert body["status"] == "registered"
+    assert body["station"]["code"] == "DE-BER-01"
+    assert body["polling_days"][0] == {
+        "date": "2027-04-17",
+        "opens": "08:00",
+        "closes": "18:00",
+        "time_zone": "Europe/Berlin",
+        "utc_offset": "+0200",
+        "opens_utc": "2027-04-17T06:00:00Z",
+        "closes_utc": "2027-04-17T16:00:00Z",
+    }
+    assert "Haddad" not in found.get_data(as_text=True)  # nothing personal beyond what was asked
+
+    wrong_dob = client.get(f"/api/v1/public/registration?reg_no={v.reg_no}&date_of_birth=1990-05-18")
+    other = regno.generate()
+    unknown = client.get(f"/api/v1/public/registration?reg_no={other}&date_of_birth=1990-05-17")
+    assert wrong_dob.status_code == unknown.status_code == 404
+    assert wrong_dob.get_json() == unknown.get_json()
+
+    broken = v.reg_no[:-1] + next(c for c in regno.ALPHABET if c != v.reg_no[-1])
+    typo = client.get(f"/api/v1/public/registration?reg_no={broken}&date_of_birth=1990-05-17")
+    assert typo.status_code == 422
+    assert "check" in typo.get_json()["error"].lower()
+
+
+def test_self_check_is_rate_limited(client: FlaskClient, election: Election) -> None:
+    statuses = [
+        client.get("/api/v1/public/registration?reg_no=AAAA&date_of_birth=1990-01-01").status_code
+        for _ in range(12)
+    ]
+    assert statuses[-1] == 429
+
+
+def test_two_officers_enrol_the_same_document_at_once(migrated: Engine, settings: Settings) -> None:
+    """Real concurrent transactions: exactly one enrolment of the document succeeds.
+
+    On PostgreSQL both transactions run at once and the unique constraint decides; SQLite
+    admits one writer at a time, so there the two meet at the door instead."""
+    meet_inside = migrated.dialect.name != "sqlite"
+    factory = sessionmaker(bind=migrated)
+    with factory() as session, session.begin():
+        code = f"RACE{len(service.list_elections(session))}"
+        e = service.load_election(session, None, demo_definition(code=code))
+        service.advance(session, None, e, "registration_open")
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def officer_enrols(name: str) -> None:
+        with factory() as session:
+            if not meet_inside:
+                barrier.wait(timeout=10)
+            try:
+                with session.begin():
+                    election = service.get_election(session, code)
+                    if meet_inside:
+                        barrier.wait(timeout=10)
+                    service.enrol(
+                        session,
+                        settings,
+                        None,
+                        election,
+                        voter(given_name=name, documents=[{"type": "passport", "number": "RACE0001"}]),
+                    )
+                outcomes.append("enrolled")
+            except DuplicateDocument:
+                outcomes.append("duplicate")
+
+    threads = [threading.Thread(target=officer_enrols, args=(n,)) for n in ("Ana", "Ben")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["duplicate", "enrolled"]
+    with factory() as session:
+        election = service.get_election(session, code)
+        assert session.scalar(select(Voter).where(Voter.election_id == election.id)) is not None
+        assert len(session.scalars(select(Voter.id).where(Voter.election_id == election.id)).all()) == 1
