@@ -12,6 +12,7 @@ from typing import Any
 import click
 from flask import current_app
 from flask.cli import AppGroup, FlaskGroup
+from werkzeug.serving import run_simple
 
 from audit import keys as audit_keys
 from audit.cli import audit_cli, keys_cli
@@ -143,16 +144,19 @@ def users_unlock(username: str) -> None:
 @click.option("--port", default=5000, type=int)
 def serve(host: str, port: int) -> None:
     """Run the development server (use gunicorn in production)."""
-    current_app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    click.echo(f"serving on http://{host}:{port} (Ctrl+C to stop)")
+    # Werkzeug directly: Flask's app.run() refuses to start from inside a CLI command.
+    run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
 
 
 @cli.command("demo")
-def demo_command() -> None:
+@click.option("--voters", default=demo.VOTERS, show_default=True, help="How many sample voters to enrol.")
+def demo_command(voters: int) -> None:
     """Load the sample election's officials (development only) and print their sign-ins."""
     if not settings().is_development:
         raise OCVError("The demo loads known passwords: run it with OCV_ENV=development only.")
     with database(current_app).transaction() as session:
-        logins = demo.load(session, settings())
+        logins = demo.load(session, settings(), voters)
     click.echo(demo.describe(logins))
 
 

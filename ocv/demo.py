@@ -68,7 +68,7 @@ CONSTITUENCY = {"DE": "OV-EU", "FR": "OV-EU", "AE": "OV-ME", "US": "OV-ME"}
 HOME = ("N-01", "C-02", "S-03")
 
 
-def load(session: Session, settings: Settings) -> list[tuple[str, str, str | None]]:
+def load(session: Session, settings: Settings, voters: int = VOTERS) -> list[tuple[str, str, str | None]]:
     """Create what does not exist yet; return the sign-ins as (username, role, station)."""
     definition = json.loads(ELECTION_FILE.read_text(encoding="utf-8"))
     logins = _officials(session, settings, definition)
@@ -76,7 +76,7 @@ def load(session: Session, settings: Settings) -> list[tuple[str, str, str | Non
     if definition["code"] not in existing:
         election = registration.load_election(session, None, definition)
         registration.advance(session, None, election, "registration_open")
-        for raw in sample_voters(definition, VOTERS):
+        for raw in sample_voters(definition, voters):
             registration.enrol(session, settings, None, election, raw)
         append_digest(session)
         checkpoints.issue(session, settings, "demand")

@@ -78,5 +78,5 @@ def record(
     if _recorder is None:
         # A change without its entry would break the log's promise: refuse it.
         raise RuntimeError("no audit recorder is wired; create the app with ocv.create_app()")
-    log.info("event %s actor=%s", type, actor["user"] if actor else "system")
+    log.debug("event %s actor=%s", type, actor["user"] if actor else "system")
     _recorder(session, type, actor, scope or {}, payload)

@@ -19,6 +19,7 @@ class SelfCheckForm(FlaskForm):
             "autocomplete": "off",
             "autocapitalize": "characters",
             "spellcheck": "false",
+            "dir": "ltr",
             "placeholder": "K7M-4QX-9",
         },
     )

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 from flask import Flask
@@ -18,14 +21,22 @@ OCV = [sys.executable, "-m", "ocv"]
 
 
 def run(app: Flask, *args: str, input: str | None = None):  # type: ignore[no-untyped-def]
-    return app.test_cli_runner().invoke(
-        cli, list(args), input=input, obj=ScriptInfo(create_app=lambda: app)
-    )
+    return app.test_cli_runner().invoke(cli, list(args), input=input, obj=ScriptInfo(create_app=lambda: app))
 
 
 def test_users_create_with_password_from_stdin(app: Flask, db_session: Session) -> None:
-    result = run(app, "users", "create", "Pat", "--role", "clerk", "--station", "de-ber-01",
-                 "--password-stdin", input="a long temporary password\n")
+    result = run(
+        app,
+        "users",
+        "create",
+        "Pat",
+        "--role",
+        "clerk",
+        "--station",
+        "de-ber-01",
+        "--password-stdin",
+        input="a long temporary password\n",
+    )
     assert result.exit_code == 0, result.output
     assert "created pat (clerk, station DE-BER-01)" in result.output
     user = accounts.get_user(db_session, "pat")
@@ -39,8 +50,9 @@ def test_users_create_bad_input_names_the_problem(app: Flask, db_session: Sessio
         (["--role", "observer", "--station", "X1"], "is not assigned to a station"),
     ]
     for options, message in cases:
-        result = run(app, "users", "create", "sam", *options, "--password-stdin",
-                     input="a long temporary password\n")
+        result = run(
+            app, "users", "create", "sam", *options, "--password-stdin", input="a long temporary password\n"
+        )
         assert result.exit_code == 65, result.output
         assert message in result.output
     weak = run(app, "users", "create", "sam", "--role", "observer", "--password-stdin", input="short\n")
@@ -51,8 +63,16 @@ def test_users_create_bad_input_names_the_problem(app: Flask, db_session: Sessio
 
 def test_duplicate_user_is_a_conflict(app: Flask, make_user) -> None:
     make_user("sam", "observer")
-    result = run(app, "users", "create", "sam", "--role", "observer", "--password-stdin",
-                 input="a long temporary password\n")
+    result = run(
+        app,
+        "users",
+        "create",
+        "sam",
+        "--role",
+        "observer",
+        "--password-stdin",
+        input="a long temporary password\n",
+    )
     assert result.exit_code == 65
     assert "taken" in result.output
 
@@ -72,28 +92,66 @@ def test_users_token_for_unknown_user(app: Flask) -> None:
     assert "No user named 'ghost'" in result.output
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_for(url: str) -> int:
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 (our own server)
+                return int(response.status)
+        except OSError:
+            time.sleep(0.1)
+    return 0
+
+
 def test_real_process_upgrade_demo_and_login(tmp_path: Path) -> None:
     env = {**os.environ, "OCV_ENV": "development", "OCV_INSTANCE_PATH": str(tmp_path)}
     env.pop("OCV_DATABASE_URL", None)
 
     def ocv(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*OCV, *args], env=env, input=stdin, capture_output=True,
-                              text=True, timeout=120, check=False)
+        return subprocess.run(
+            [*OCV, *args], env=env, input=stdin, capture_output=True, text=True, timeout=120, check=False
+        )
 
     upgraded = ocv("db", "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
     assert "audit log created" in upgraded.stdout
     assert "audit log created" not in ocv("db", "upgrade").stdout  # idempotent
-    demo = ocv("demo")
+    demo = ocv("demo", "--voters", "60")
     assert demo.returncode == 0, demo.stderr
     assert "po.deber01" in demo.stdout
-    assert ocv("demo").returncode == 0  # loading twice changes nothing
+    assert ocv("demo", "--voters", "60").returncode == 0  # loading twice changes nothing
     listed = ocv("users", "list").stdout
     assert listed.count("presiding_officer") == 6
     assert (tmp_path / "ocv.sqlite").exists()
 
+    port = _free_port()
+    server = subprocess.Popen(
+        [*OCV, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert _wait_for(f"http://127.0.0.1:{port}/check") == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        assert server.stdout is not None
+        server.stdout.close()
+
     production = subprocess.run(
-        [*OCV, "users", "list"], env={**env, "OCV_ENV": "production"},
-        capture_output=True, text=True, timeout=60, check=False)
+        [*OCV, "users", "list"],
+        env={**env, "OCV_ENV": "production"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert production.returncode == 78
     assert "OCV_SECRET_KEY" in production.stderr
