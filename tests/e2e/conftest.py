@@ -84,6 +84,10 @@ def server(tmp_path_factory: pytest.TempPathFactory, browser_path: str) -> Itera
     ocv("db", "upgrade")
     ocv("users", "create", "newcomer", "--role", "registration_officer", "--password-stdin",
         stdin="temporary password 1\n")
+    ocv("election", "load", str(ROOT / "registration" / "demo" / "election.json"))
+    ocv("election", "advance", "GE2027", "open")
+    token = subprocess.run([str(BIN / "ocv"), "users", "token", "newcomer"], env=env, text=True,
+                           check=True, capture_output=True, timeout=60).stdout.strip()
     log = (tmp / "server.log").open("w")
     process = subprocess.Popen(
         [str(BIN / "gunicorn"), "-c", str(ROOT / "config/gunicorn.conf.py"), "wsgi:app"],
@@ -100,7 +104,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, browser_path: str) -> Itera
         process.terminate()
         log.close()
         pytest.fail("the server did not start: " + (tmp / "server.log").read_text())
-    yield {"url": base, "ocv": str(BIN / "ocv")}
+    yield {"url": base, "ocv": str(BIN / "ocv"), "token": token}
     process.terminate()
     process.wait(timeout=10)
     log.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from pathlib import Path
 
 PHONE = {"width": 390, "height": 844}
@@ -59,4 +61,44 @@ def test_arabic_is_right_to_left_on_a_phone(browser, server, screenshot_dir: Pat
     assert label is not None
     assert label["x"] + label["width"] > PHONE["width"] / 2
     page.screenshot(path=screenshot_dir / "arabic-phone-login.png", full_page=True)
+    context.close()
+
+
+def _enrol(server: dict[str, str]) -> str:
+    voter = {
+        "given_name": "Leila", "family_name": "Nasser", "date_of_birth": "1988-02-29",
+        "constituency": "OV-ME", "host_country": "AE", "city": "Dubai",
+        "documents": [{"type": "passport", "number": "AE7788990"}],
+    }
+    request = urllib.request.Request(
+        server["url"] + "/api/v1/elections/GE2027/voters", data=json.dumps(voter).encode(), method="POST",
+        headers={"Authorization": f"Bearer {server['token']}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (our own server)
+        return str(json.load(response)["reg_no"])
+
+
+def test_a_voter_checks_their_registration_in_arabic_on_a_phone(
+    browser, server, screenshot_dir: Path
+) -> None:
+    reg_no = _enrol(server)
+    context = browser.new_context(viewport=PHONE, is_mobile=True, locale="ar")
+    page = context.new_page()
+    page.goto(server["url"] + "/check")
+    assert page.get_attribute("html", "dir") == "rtl"
+    page.fill("#reg_no", reg_no.lower())  # typed as a voter would, in lower case
+    page.fill("#date_of_birth", "1988-02-29")
+    page.click("#submit")
+    page.wait_for_selector(".result")
+    result = page.inner_text(".result")
+    assert "Dubai Consulate" in result
+    assert "Asia/Dubai" in result
+    assert "Nasser" not in page.content()  # the page shows no name
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=screenshot_dir / "arabic-phone-self-check.png", full_page=True)
+
+    page.fill("#reg_no", reg_no[:-1] + ("0" if reg_no[-1] != "0" else "1"))
+    page.fill("#date_of_birth", "1988-02-29")
+    page.click("#submit")
+    page.wait_for_selector(".flash.error")
     context.close()
