@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from audit import jcs, merkle
@@ -34,6 +34,24 @@ def parse_time(text: str) -> dt.datetime:
     return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
 
 
+# Built once: appends are on every check-in's path, so they skip per-call statement
+# construction and the ORM, and run as plain Core statements on the session's connection.
+_BUMP_HEAD = (
+    update(LogHead)
+    .where(LogHead.id == 1)
+    .values(
+        size=LogHead.size + 1,
+        last_time=case((LogHead.last_time > bindparam("now"), LogHead.last_time), else_=bindparam("now")),
+    )
+    .returning(LogHead.size, LogHead.last_time)
+)
+_INSERT_ENTRY = insert(Entry)
+_INSERT_HASHES = insert(MerkleHash)
+_READ_HASHES = select(MerkleHash.index, MerkleHash.hash).where(
+    MerkleHash.index.in_(bindparam("indexes", expanding=True))
+)
+
+
 def append(
     session: Session,
     type: str,
@@ -50,20 +68,13 @@ def append(
     if unknown_scope:
         raise ValueError(f"unknown scope members {sorted(unknown_scope)}")
     clean_scope = {k: v for k, v in scope.items() if v is not None}
-    now = format_time(dt.datetime.now(dt.UTC))
+    connection = session.connection()
+    moment = dt.datetime.now(dt.UTC)
     # The head row is the lock: size and the last time move together, so times never go back.
-    head = session.execute(
-        update(LogHead)
-        .where(LogHead.id == 1)
-        .values(
-            size=LogHead.size + 1,
-            last_time=case((LogHead.last_time > now, LogHead.last_time), else_=now),
-        )
-        .returning(LogHead.size, LogHead.last_time)
-    ).one_or_none()
+    head = connection.execute(_BUMP_HEAD, {"now": format_time(moment)}).one_or_none()
     if head is None:
         raise InvalidState("The audit log has not been created: run `ocv db upgrade`.")
-    seq, time = head.size - 1, head.last_time
+    seq, time = head[0] - 1, head[1]
     entry = {
         "v": FORMAT_VERSION,
         "seq": seq,
@@ -74,36 +85,32 @@ def append(
         "payload": payload,
     }
     leaf = jcs.canonical_bytes(jcs.normalize(entry))
-    session.execute(
-        insert(Entry).values(
-            seq=seq,
-            time=parse_time(time),
-            type=type,
-            actor=actor["user"] if actor else None,
-            election=clean_scope.get("election"),
-            station=clean_scope.get("station"),
-            country=clean_scope.get("country"),
-            leaf=leaf,
-        )
+    connection.execute(
+        _INSERT_ENTRY,
+        {
+            "seq": seq,
+            "time": parse_time(time),
+            "type": type,
+            "actor": actor["user"] if actor else None,
+            "election": clean_scope.get("election"),
+            "station": clean_scope.get("station"),
+            "country": clean_scope.get("country"),
+            "leaf": leaf,
+        },
     )
     new_hashes = merkle.stored_hashes_for_record(seq, merkle.leaf_hash(leaf), _reader(session))
     first = merkle.stored_hash_count(seq)
-    session.execute(
-        insert(MerkleHash),
-        [{"index": first + i, "hash": h} for i, h in enumerate(new_hashes)],
-    )
+    connection.execute(_INSERT_HASHES, [{"index": first + i, "hash": h} for i, h in enumerate(new_hashes)])
     return seq
 
 
 def _reader(session: Session) -> merkle.HashReader:
+    connection = session.connection()
+
     def read(indexes: Sequence[int]) -> list[bytes]:
         if not indexes:
             return []
-        rows = dict(
-            session.execute(
-                select(MerkleHash.index, MerkleHash.hash).where(MerkleHash.index.in_(indexes))
-            ).all()
-        )
+        rows = {index: value for index, value in connection.execute(_READ_HASHES, {"indexes": list(indexes)})}
         try:
             return [rows[i] for i in indexes]
         except KeyError as missing:
@@ -134,9 +141,7 @@ def entries(session: Session, start: int, end: int) -> list[bytes]:
         raise ValidationError("Give 0 ≤ start ≤ end.")
     end = min(end, start + MAX_ENTRIES_PER_PAGE, size(session))
     return list(
-        session.scalars(
-            select(Entry.leaf).where(Entry.seq >= start, Entry.seq < end).order_by(Entry.seq)
-        )
+        session.scalars(select(Entry.leaf).where(Entry.seq >= start, Entry.seq < end).order_by(Entry.seq))
     )
 
 

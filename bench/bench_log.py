@@ -38,6 +38,9 @@ def _settings(url: str, instance: Path) -> Settings:
 
 def _fresh(url: str, instance: Path) -> Engine:
     settings = _settings(url, instance)
+    if url.startswith("sqlite:///"):
+        for suffix in ("", "-wal", "-shm"):
+            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
     create_app(settings)  # registers the event types
     engine = make_engine(url)
     with engine.begin() as connection:
