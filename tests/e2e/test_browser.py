@@ -86,11 +86,13 @@ def test_a_voter_checks_their_registration_in_arabic_on_a_phone(
     page = context.new_page()
     page.goto(server["url"] + "/check")
     assert page.get_attribute("html", "dir") == "rtl"
+    assert page.inner_text("h1") == "هل أنا مسجّل؟"
     page.fill("#reg_no", reg_no.lower())  # typed as a voter would, in lower case
     page.fill("#date_of_birth", "1988-02-29")
     page.click("#submit")
     page.wait_for_selector(".result")
     result = page.inner_text(".result")
+    assert "أنت مسجّل" in result
     assert "Dubai Consulate" in result
     assert "Asia/Dubai" in result
     assert "Nasser" not in page.content()  # the page shows no name
