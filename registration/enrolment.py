@@ -3,11 +3,12 @@ cancellations. Every change records who, why, and an audit event."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, case, func, select, update
+from sqlalchemy import CursorResult, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -120,43 +121,66 @@ def enrol(session: Session, settings: Settings, officer: User | None, election: 
     hashes = [(d, keys.number_hash(election.code, d.type, d.number)) for d in data.documents]
     _refuse_known_documents(session, election, [h for _, h in hashes])
     station = assign_station(session, index, data)
-    voter = Voter(
-        election_id=election.id,
-        reg_no=new_reg_no(session, election),
-        status=VoterStatus.REGISTERED.value,
-        given_name=data.given_name,
-        family_name=data.family_name,
-        father_name=data.father_name,
-        grandfather_name=data.grandfather_name,
-        names_original_script=data.names_original_script,
-        date_of_birth=data.date_of_birth,
-        sex=data.sex,
-        phone=data.phone,
-        email=data.email,
-        constituency=index.constituencies[data.constituency],
-        country=index.countries[data.host_country],
-        station=station,
-        name_key=names.blocking_key(name_parts(data)),
-    )
-    documents = [
-        VoterDocument(
-            election_id=election.id,
-            voter=voter,
-            doc_type=document.type,
-            number_hash=number_hash,
-            number_sealed=keys.seal(document.number),
-        )
-        for document, number_hash in hashes
-    ]
-    history = VoterHistory(voter=voter, kind="enrolled", officer=who, changes={"station": station.code})
+    voter_id, now = uuid.uuid4(), utcnow()
+    reg_no = new_reg_no(session, election)
+    connection = session.connection()
     try:
-        # The unique constraint settles two officers enrolling one document at once; the
-        # savepoint keeps the transaction usable to name the winner.
-        with session.begin_nested():
-            session.add_all([voter, *documents, history])
+        # Core inserts (no unit of work) on the hot path. The unique constraint settles two
+        # officers enrolling one document at once; the savepoint keeps the transaction
+        # usable to name the winner.
+        with connection.begin_nested():
+            connection.execute(
+                insert(Voter),
+                {
+                    "id": voter_id,
+                    "election_id": election.id,
+                    "reg_no": reg_no,
+                    "status": VoterStatus.REGISTERED.value,
+                    "given_name": data.given_name,
+                    "family_name": data.family_name,
+                    "father_name": data.father_name,
+                    "grandfather_name": data.grandfather_name,
+                    "names_original_script": data.names_original_script,
+                    "date_of_birth": data.date_of_birth,
+                    "sex": data.sex,
+                    "phone": data.phone,
+                    "email": data.email,
+                    "constituency_id": index.constituencies[data.constituency].id,
+                    "country_id": index.countries[data.host_country].id,
+                    "station_id": station.id,
+                    "name_key": names.blocking_key(name_parts(data)),
+                    "created_at": now,
+                    "updated_at": now,
+                },
+            )
+            connection.execute(
+                insert(VoterDocument),
+                [
+                    {
+                        "election_id": election.id,
+                        "voter_id": voter_id,
+                        "doc_type": document.type,
+                        "number_hash": number_hash,
+                        "number_sealed": keys.seal(document.number),
+                    }
+                    for document, number_hash in hashes
+                ],
+            )
+            connection.execute(
+                insert(VoterHistory),
+                {
+                    "voter_id": voter_id,
+                    "kind": "enrolled",
+                    "officer": who,
+                    "reason": "",
+                    "changes": {"station": station.code},
+                    "at": now,
+                },
+            )
     except IntegrityError:
         _refuse_known_documents(session, election, [h for _, h in hashes])
         raise DuplicateDocument("This document is registered already.", duplicate_of="") from None
+    voter = session.get_one(Voter, voter_id)
     _record(
         session,
         officer,
