@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ocv.auth import service as accounts
 from ocv.cli import cli
+from tests.conftest import PASSWORD
 
 OCV = [sys.executable, "-m", "ocv"]
 
@@ -155,3 +156,78 @@ def test_real_process_upgrade_demo_and_login(tmp_path: Path) -> None:
     )
     assert production.returncode == 78
     assert "OCV_SECRET_KEY" in production.stderr
+
+
+def test_keys_lifecycle_through_the_cli(app: Flask, make_user, db_session: Session) -> None:
+    make_user("tess", "tally_officer")
+    created = run(
+        app,
+        "keys",
+        "create",
+        "tess-2027",
+        "--owner",
+        "tess",
+        "--role",
+        "tally_officer",
+        "--password-stdin",
+        input=PASSWORD + "\n",
+    )
+    assert created.exit_code == 0, created.output
+    assert created.output.startswith("tess-2027+")
+    wrong = run(
+        app,
+        "keys",
+        "create",
+        "tess-x",
+        "--owner",
+        "tess",
+        "--role",
+        "tally_officer",
+        "--password-stdin",
+        input="not her password\n",
+    )
+    assert wrong.exit_code == 77
+    assert "Wrong password" in wrong.output
+    again = run(
+        app,
+        "keys",
+        "create",
+        "tess-2027",
+        "--owner",
+        "tess",
+        "--role",
+        "tally_officer",
+        "--password-stdin",
+        input=PASSWORD + "\n",
+    )
+    assert again.exit_code == 65
+    assert "never reused" in again.output
+    rotated = run(
+        app,
+        "keys",
+        "rotate",
+        "tess-2027",
+        "--new-name",
+        "tess-2027b",
+        "--password-stdin",
+        input=PASSWORD + "\n",
+    )
+    assert rotated.exit_code == 0, rotated.output
+    listed = run(app, "keys", "list").output
+    assert "tess-2027b" in listed
+    assert "revoked at" in listed
+    assert run(app, "keys", "vkey", "tess-2027b").output.startswith("tess-2027b+")
+    revoked = run(app, "keys", "revoke", "tess-2027b", "--reason", "left the commission")
+    assert revoked.exit_code == 0
+    assert run(app, "keys", "revoke", "tess-2027b", "--reason", "again").exit_code == 65
+    assert run(app, "keys", "vkey", "nobody").exit_code == 66
+    log_key = run(app, "audit", "log-key").output.strip()
+    assert run(app, "keys", "revoke", log_key.split("+")[0], "--reason", "x").exit_code == 65
+
+
+def test_scheduled_checkpoints(app: Flask) -> None:
+    result = run(app, "audit", "schedule", "--every", "1", "--count", "1")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("checkpoint ")
+    shown = run(app, "audit", "checkpoint")
+    assert shown.output.splitlines()[0] == "test.ocv.example/audit"
