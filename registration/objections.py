@@ -14,7 +14,7 @@ from ocv.auth.models import User
 from ocv.auth.permissions import Permission, require
 from ocv.db import utcnow
 from ocv.errors import NotFound, ValidationError
-from registration.enrolment import cancel
+from registration.changes import cancel
 from registration.errors import WrongPhase
 from registration.models import Election, ElectionStatus, Objection, ObjectionStatus, Voter, VoterStatus
 from registration.setup import require_status

@@ -11,11 +11,9 @@ from sqlalchemy.orm import Session
 
 from ocv.auth.models import User
 from registration import lists, objections
-from registration.enrolment import (
-    ElectionIndex,
+from registration.changes import (
     cancel,
     correct,
-    enrol,
     get_voter,
     open_reviews,
     reinstate,
@@ -23,6 +21,7 @@ from registration.enrolment import (
     search_voters,
     transfer,
 )
+from registration.enrolment import ElectionIndex, enrol
 from registration.errors import DuplicateDocument, StationFull, WrongPhase
 from registration.lists import registry_counts, self_check, station_list
 from registration.models import DuplicateReview, Election, ElectionStatus, Voter

@@ -1,0 +1,281 @@
+"""Changes to enrolled voters: duplicate reviews, corrections, transfers, cancellations.
+Each carries an officer and a reason, keeps the history, and records an audit event."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ocv.auth.models import User
+from ocv.db import utcnow
+from ocv.errors import NotFound, ValidationError
+from ocv.settings import Settings
+from registration import names, regno
+from registration.enrolment import (
+    ElectionIndex,
+    flag_likely_duplicates,
+    name_parts,
+    officer_name,
+    record,
+    release_seat,
+    take_seat,
+)
+from registration.errors import StationFull
+from registration.models import DuplicateReview, Election, ElectionStatus, Voter, VoterHistory, VoterStatus
+from registration.setup import require_status
+from registration.voter_data import VoterData
+
+CORRECTABLE = (
+    "given_name",
+    "family_name",
+    "father_name",
+    "grandfather_name",
+    "names_original_script",
+    "date_of_birth",
+    "sex",
+    "phone",
+    "email",
+    "constituency",
+)
+
+
+def open_reviews(session: Session, officer: User, election: Election) -> Sequence[DuplicateReview]:
+    officer_name(officer)
+    return session.scalars(
+        select(DuplicateReview)
+        .where(DuplicateReview.election_id == election.id, DuplicateReview.status == "open")
+        .order_by(DuplicateReview.id)
+    ).all()
+
+
+def resolve_review(
+    session: Session, officer: User | None, review_id: int, decision: str, reason: str
+) -> DuplicateReview:
+    """`same_person` cancels the newer entry; `different` keeps both."""
+    who = officer_name(officer)
+    review = session.get(DuplicateReview, review_id)
+    if review is None:
+        raise NotFound("No such review.")
+    if review.status != "open":
+        raise ValidationError("This review is resolved already.")
+    if decision not in ("same_person", "different"):
+        raise ValidationError("Decide 'same_person' or 'different'.", {"decision": ["Choose one."]})
+    _require_reason(reason)
+    review.status, review.reason, review.resolved_by, review.resolved_at = decision, reason, who, utcnow()
+    election = review.voter.station.election
+    record(
+        session,
+        officer,
+        "registration.duplicate_resolved",
+        election,
+        {"review": review.id, "decision": decision, "reason": reason},
+    )
+    if decision == "same_person" and review.voter.status == VoterStatus.REGISTERED.value:
+        cancel(session, officer, review.voter, f"duplicate of {review.candidate.reg_no}: {reason}")
+    return review
+
+
+# --- changes ---------------------------------------------------------------------------
+
+
+def _require_reason(reason: str) -> None:
+    if not reason or not reason.strip():
+        raise ValidationError("Give a reason.", {"reason": ["A reason is required for every change."]})
+
+
+def _changeable(voter: Voter) -> Election:
+    election: Election = voter.station.election
+    require_status(election, ElectionStatus.REGISTRATION_OPEN, ElectionStatus.EXHIBITION)
+    return election
+
+
+def get_voter(session: Session, officer: User | None, election: Election, reg_no: str) -> Voter:
+    officer_name(officer)
+    voter = None
+    if regno.is_valid(reg_no):
+        voter = session.scalar(
+            select(Voter).where(Voter.election_id == election.id, Voter.reg_no == regno.normalize(reg_no))
+        )
+    if voter is None:
+        raise NotFound(f"No voter {reg_no} in {election.code}.")
+    return voter
+
+
+def search_voters(
+    session: Session, officer: User | None, election: Election, query: str, limit: int = 50
+) -> Sequence[Voter]:
+    """By registration number, or by the start of the family or given name."""
+    officer_name(officer)
+    if regno.is_valid(query):
+        return session.scalars(
+            select(Voter).where(Voter.election_id == election.id, Voter.reg_no == regno.normalize(query))
+        ).all()
+    pattern = query.strip().lower().replace("%", "").replace("_", "") + "%"
+    return session.scalars(
+        select(Voter)
+        .where(
+            Voter.election_id == election.id,
+            (func.lower(Voter.family_name).like(pattern)) | (func.lower(Voter.given_name).like(pattern)),
+        )
+        .order_by(Voter.family_name, Voter.given_name)
+        .limit(limit)
+    ).all()
+
+
+def correct(
+    session: Session,
+    settings: Settings,
+    officer: User | None,
+    voter: Voter,
+    changes: dict[str, Any],
+    reason: str,
+) -> Voter:
+    """Correct a record: the same checks as enrolment; history keeps the old values."""
+    who = officer_name(officer)
+    _require_reason(reason)
+    election = _changeable(voter)
+    unknown = set(changes) - set(CORRECTABLE)
+    if unknown:
+        raise ValidationError(f"These cannot be corrected here: {', '.join(sorted(unknown))}.")
+    index = ElectionIndex.load(session, election)
+    current = _as_raw(voter)
+    data = index.validate({**current, **changes})
+    before = {k: current[k] for k in changes if current[k] != _as_raw_value(data, k)}
+    if not before:
+        raise ValidationError("Nothing changes.")
+    for key in before:
+        value = getattr(data, key)
+        if key == "constituency":
+            voter.constituency = index.constituencies[value]
+        else:
+            setattr(voter, key, value)
+    voter.name_key = names.blocking_key(name_parts(voter))
+    voter.updated_at = utcnow()
+    session.add(
+        VoterHistory(
+            voter=voter,
+            kind="corrected",
+            officer=who,
+            reason=reason,
+            changes={k: str(v) for k, v in before.items()},
+        )
+    )
+    record(
+        session,
+        officer,
+        "registration.voter_corrected",
+        election,
+        {"reg_no": voter.reg_no, "fields": sorted(before), "reason": reason},
+        voter.station.code,
+    )
+    if {"given_name", "family_name", "date_of_birth"} & set(before):
+        flag_likely_duplicates(session, officer, voter)
+    return voter
+
+
+def _as_raw(voter: Voter) -> dict[str, Any]:
+    return {
+        "given_name": voter.given_name,
+        "family_name": voter.family_name,
+        "father_name": voter.father_name,
+        "grandfather_name": voter.grandfather_name,
+        "names_original_script": voter.names_original_script,
+        "date_of_birth": voter.date_of_birth.isoformat(),
+        "sex": voter.sex,
+        "phone": voter.phone,
+        "email": voter.email,
+        "constituency": voter.constituency.code,
+        "host_country": voter.country.code,
+        "station": voter.station.code,
+        # Documents are checked at enrolment and never re-validated by a correction.
+        "documents": [{"type": t, "number": "0000"} for t in {d.doc_type for d in voter.documents}],
+    }
+
+
+def _as_raw_value(data: VoterData, key: str) -> Any:
+    value = getattr(data, key)
+    return value.isoformat() if key == "date_of_birth" else value
+
+
+def transfer(session: Session, officer: User | None, voter: Voter, station_code: str, reason: str) -> Voter:
+    """Move a voter who moved to another station (of any host country of the election)."""
+    who = officer_name(officer)
+    _require_reason(reason)
+    election = _changeable(voter)
+    if voter.status != VoterStatus.REGISTERED.value:
+        raise ValidationError("Only a registered voter can be transferred.")
+    index = ElectionIndex.load(session, election)
+    target = index.stations.get(station_code.strip().upper())
+    if target is None:
+        raise ValidationError(
+            f"{station_code!r} is not a station of {election.code}.", {"station": ["Unknown station."]}
+        )
+    if target.id == voter.station_id:
+        raise ValidationError("The voter is at that station already.")
+    if not take_seat(session, target):
+        raise StationFull(f"Station {target.code} is full.")
+    origin = voter.station
+    release_seat(session, origin)
+    voter.station, voter.country, voter.updated_at = target, target.country, utcnow()
+    session.add(
+        VoterHistory(
+            voter=voter,
+            kind="transferred",
+            officer=who,
+            reason=reason,
+            changes={"from": origin.code, "to": target.code},
+        )
+    )
+    record(
+        session,
+        officer,
+        "registration.voter_transferred",
+        election,
+        {"reg_no": voter.reg_no, "from": origin.code, "to": target.code, "reason": reason},
+        target.code,
+    )
+    return voter
+
+
+def cancel(session: Session, officer: User | None, voter: Voter, reason: str) -> Voter:
+    who = officer_name(officer)
+    _require_reason(reason)
+    election = _changeable(voter)
+    if voter.status == VoterStatus.CANCELLED.value:
+        raise ValidationError("This registration is cancelled already.")
+    voter.status, voter.updated_at = VoterStatus.CANCELLED.value, utcnow()
+    release_seat(session, voter.station)
+    session.add(VoterHistory(voter=voter, kind="cancelled", officer=who, reason=reason))
+    record(
+        session,
+        officer,
+        "registration.voter_cancelled",
+        election,
+        {"reg_no": voter.reg_no, "reason": reason},
+        voter.station.code,
+    )
+    return voter
+
+
+def reinstate(session: Session, officer: User | None, voter: Voter, reason: str) -> Voter:
+    who = officer_name(officer)
+    _require_reason(reason)
+    election = _changeable(voter)
+    if voter.status != VoterStatus.CANCELLED.value:
+        raise ValidationError("Only a cancelled registration can be reinstated.")
+    if not take_seat(session, voter.station):
+        raise StationFull(f"Station {voter.station.code} is full; transfer the voter instead.")
+    voter.status, voter.updated_at = VoterStatus.REGISTERED.value, utcnow()
+    session.add(VoterHistory(voter=voter, kind="reinstated", officer=who, reason=reason))
+    record(
+        session,
+        officer,
+        "registration.voter_reinstated",
+        election,
+        {"reg_no": voter.reg_no, "reason": reason},
+        voter.station.code,
+    )
+    return voter
