@@ -10,6 +10,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ocv import events
 from ocv.auth.models import User
@@ -36,6 +37,8 @@ from registration.setup import require_status
 from registration.voter_data import VoterData, validate
 
 DUPLICATE_THRESHOLD = 0.88
+# 31^8 numbers: two clashes in a row are as good as impossible.
+REG_NO_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -106,67 +109,71 @@ def enrol(session: Session, settings: Settings, officer: User | None, election: 
     data = index.validate(raw)
     keys = DocumentKeys(settings.key_secret)
     hashes = [(d, keys.number_hash(election.code, d.type, d.number)) for d in data.documents]
-    _refuse_known_documents(session, election, [h for _, h in hashes])
     station = assign_station(session, index, data)
     voter_id, now = uuid.uuid4(), utcnow()
-    reg_no = new_reg_no(session, election)
     connection = session.connection()
-    try:
-        # Core inserts (no unit of work) on the hot path. The unique constraint settles two
-        # officers enrolling one document at once; the savepoint keeps the transaction
-        # usable to name the winner.
-        with connection.begin_nested():
-            connection.execute(
-                insert(Voter),
-                {
-                    "id": voter_id,
-                    "election_id": election.id,
-                    "reg_no": reg_no,
-                    "status": VoterStatus.REGISTERED.value,
-                    "given_name": data.given_name,
-                    "family_name": data.family_name,
-                    "father_name": data.father_name,
-                    "grandfather_name": data.grandfather_name,
-                    "names_original_script": data.names_original_script,
-                    "date_of_birth": data.date_of_birth,
-                    "sex": data.sex,
-                    "phone": data.phone,
-                    "email": data.email,
-                    "constituency_id": index.constituencies[data.constituency].id,
-                    "country_id": index.countries[data.host_country].id,
-                    "station_id": station.id,
-                    "name_key": names.blocking_key(name_parts(data)),
-                    "created_at": now,
-                    "updated_at": now,
-                },
-            )
-            connection.execute(
-                insert(VoterDocument),
-                [
+    # Core inserts (no unit of work) on the hot path, and no look-up before them: the unique
+    # constraints decide, race or not. A savepoint keeps the transaction usable after a
+    # refusal, to name the voter who holds the document, or to draw another number in the
+    # one-in-a-million case of a registration number taken already.
+    for attempt in range(REG_NO_ATTEMPTS):
+        reg_no = regno.generate()
+        try:
+            with connection.begin_nested():
+                connection.execute(
+                    insert(Voter),
                     {
+                        "id": voter_id,
                         "election_id": election.id,
+                        "reg_no": reg_no,
+                        "status": VoterStatus.REGISTERED.value,
+                        "given_name": data.given_name,
+                        "family_name": data.family_name,
+                        "father_name": data.father_name,
+                        "grandfather_name": data.grandfather_name,
+                        "names_original_script": data.names_original_script,
+                        "date_of_birth": data.date_of_birth,
+                        "sex": data.sex,
+                        "phone": data.phone,
+                        "email": data.email,
+                        "constituency_id": index.constituencies[data.constituency].id,
+                        "country_id": index.countries[data.host_country].id,
+                        "station_id": station.id,
+                        "name_key": names.blocking_key(name_parts(data)),
+                        "created_at": now,
+                        "updated_at": now,
+                    },
+                )
+                connection.execute(
+                    insert(VoterDocument),
+                    [
+                        {
+                            "election_id": election.id,
+                            "voter_id": voter_id,
+                            "doc_type": document.type,
+                            "number_hash": number_hash,
+                            "number_sealed": keys.seal(document.number),
+                        }
+                        for document, number_hash in hashes
+                    ],
+                )
+                connection.execute(
+                    insert(VoterHistory),
+                    {
                         "voter_id": voter_id,
-                        "doc_type": document.type,
-                        "number_hash": number_hash,
-                        "number_sealed": keys.seal(document.number),
-                    }
-                    for document, number_hash in hashes
-                ],
-            )
-            connection.execute(
-                insert(VoterHistory),
-                {
-                    "voter_id": voter_id,
-                    "kind": "enrolled",
-                    "officer": who,
-                    "reason": "",
-                    "changes": {"station": station.code},
-                    "at": now,
-                },
-            )
-    except IntegrityError:
-        _refuse_known_documents(session, election, [h for _, h in hashes])
-        raise DuplicateDocument("This document is registered already.", duplicate_of="") from None
+                        "kind": "enrolled",
+                        "officer": who,
+                        "reason": "",
+                        "changes": {"station": station.code},
+                        "at": now,
+                    },
+                )
+        except IntegrityError:
+            _refuse_known_documents(session, election, [h for _, h in hashes])
+            if attempt == REG_NO_ATTEMPTS - 1:
+                raise
+            continue
+        break
     voter = session.get_one(Voter, voter_id)
     record(
         session,
@@ -195,17 +202,6 @@ def _refuse_known_documents(session: Session, election: Election, hashes: list[s
     )
     if known is not None:
         raise DuplicateDocument(f"This document is registered already, to {known}.", duplicate_of=known)
-
-
-def new_reg_no(session: Session, election: Election) -> str:
-    # 29^8 numbers: a clash is rare, and the unique constraint catches the impossible race.
-    while True:
-        candidate = regno.generate()
-        taken = session.scalar(
-            select(Voter.id).where(Voter.election_id == election.id, Voter.reg_no == candidate)
-        )
-        if taken is None:
-            return candidate
 
 
 def assign_station(session: Session, index: ElectionIndex, data: VoterData) -> Station:
@@ -237,7 +233,8 @@ def take_seat(session: Session, station: Station, seats: int = 1) -> bool:
     )
     taken = cast(CursorResult[Any], result).rowcount
     if taken:
-        session.refresh(station, ["assigned"])
+        # Keep the loaded row in step without marking it changed (no second UPDATE).
+        set_committed_value(station, "assigned", station.assigned + seats)
     return bool(taken)
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pyotp
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ocv import events
 from ocv.auth.models import STATION_ROLES, ApiToken, Role, User
@@ -414,7 +414,9 @@ def user_for_token(session: Session, token: str) -> User:
     if not token.startswith(TOKEN_PREFIX):
         raise AuthenticationFailed("Invalid API token.")
     # The lookup is by hash of a 256-bit secret, so it leaks nothing through timing.
-    record = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    record = session.scalar(
+        select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.token_hash == _token_hash(token))
+    )
     if record is None or record.revoked_at is not None or not record.user.is_active:
         raise AuthenticationFailed("Invalid or revoked API token.")
     return record.user
