@@ -90,9 +90,7 @@ def cosign() -> tuple[Response, int]:
     user = require(api_user(), Permission.OBSERVE)
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise ValidationError("Send a JSON object: {\"size\": N, \"signature\": \"— name sig\"}.")
+        raise ValidationError('Send a JSON object: {"size": N, "signature": "— name sig"}.')
     form = parsed(CosignatureForm, MultiDict({k: str(v) for k, v in body.items()}))
-    cosignature = checkpoints.add_cosignature(
-        request_session(), user, form.size.data, form.signature.data
-    )
+    cosignature = checkpoints.add_cosignature(request_session(), user, form.size.data, form.signature.data)
     return jsonify({"size": cosignature.checkpoint_size, "key": cosignature.key_name}), 201

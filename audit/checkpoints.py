@@ -99,8 +99,9 @@ def add_cosignature(session: Session, actor: User, size: int, signature_line: st
                 f"{key_name} cosigned checkpoint {previous} already; a witness never goes back."
             )
         old = get(session, previous)
-        merkle.verify_consistency(previous, size, consistency_proof(session, previous, size),
-                                  old.root, checkpoint.root)
+        merkle.verify_consistency(
+            previous, size, consistency_proof(session, previous, size), old.root, checkpoint.root
+        )
     cosignature = Cosignature(checkpoint=checkpoint, key_name=key_name, signature_line=signature_line)
     session.add(cosignature)
     try:
@@ -108,7 +109,10 @@ def add_cosignature(session: Session, actor: User, size: int, signature_line: st
     except IntegrityError:
         raise Conflict(f"{key_name} has cosigned checkpoint {size} already.") from None
     append(
-        session, "audit.checkpoint_cosigned", actor.as_actor(), {},
+        session,
+        "audit.checkpoint_cosigned",
+        actor.as_actor(),
+        {},
         {"size": size, "key": key_name, "signature": signature_line},
     )
     return cosignature

@@ -86,8 +86,11 @@ def digest_command() -> None:
 
 
 def _owner_password(session: Session, username: str, password_stdin: bool) -> str:
-    password = (sys.stdin.readline().rstrip("\n") if password_stdin
-                else click.prompt(f"{username}'s password", hide_input=True))
+    password = (
+        sys.stdin.readline().rstrip("\n")
+        if password_stdin
+        else click.prompt(f"{username}'s password", hide_input=True)
+    )
     accounts.check_password(session, _settings(), accounts.get_user(session, username), password)
     return str(password)
 

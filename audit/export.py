@@ -49,9 +49,15 @@ def write_bundle(session: Session, directory: Path, tree_size: int) -> None:
     keys = {
         "log": log_key(session).vkey,
         "keys": [
-            {"name": k.name, "vkey": k.vkey, "role": k.role,
-             "registered_seq": k.registered_seq, "revoked_seq": k.revoked_seq}
-            for k in list_keys(session) if k.role != "log"
+            {
+                "name": k.name,
+                "vkey": k.vkey,
+                "role": k.role,
+                "registered_seq": k.registered_seq,
+                "revoked_seq": k.revoked_seq,
+            }
+            for k in list_keys(session)
+            if k.role != "log"
         ],
     }
     (directory / "keys.json").write_text(json.dumps(keys, indent=1, ensure_ascii=False) + "\n")

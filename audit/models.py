@@ -65,9 +65,7 @@ class Cosignature(Base):
     __table_args__ = (UniqueConstraint("checkpoint_size", "key_name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    checkpoint_size: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("audit_checkpoints.size"), index=True
-    )
+    checkpoint_size: Mapped[int] = mapped_column(BigInteger, ForeignKey("audit_checkpoints.size"), index=True)
     key_name: Mapped[str] = mapped_column(String(120))
     signature_line: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -152,10 +152,16 @@ class Checkpoint:
 
     def format(self) -> str:
         lines = [self.origin, str(self.size), _b64(self.root), *self.extensions]
-        if (not self.origin or self.size < 0 or len(self.root) != HASH_SIZE
-                or any(not line or "\n" in line for line in lines)):
-            raise NoteError("a checkpoint needs an origin, a size ≥ 0, a 32-byte root, "
-                            "and non-empty single-line extensions")
+        if (
+            not self.origin
+            or self.size < 0
+            or len(self.root) != HASH_SIZE
+            or any(not line or "\n" in line for line in lines)
+        ):
+            raise NoteError(
+                "a checkpoint needs an origin, a size ≥ 0, a 32-byte root, "
+                "and non-empty single-line extensions"
+            )
         text = "\n".join(lines) + "\n"
         _check_text(text)
         return text
@@ -165,8 +171,9 @@ class Checkpoint:
         _check_text(text)
         lines = text[:-1].split("\n")
         if len(lines) < 3 or not all(lines):
-            raise NoteError("a checkpoint is origin, size and root hash lines, then "
-                            "non-empty extension lines")
+            raise NoteError(
+                "a checkpoint is origin, size and root hash lines, then non-empty extension lines"
+            )
         origin, size, root, *extensions = lines
         if not _DECIMAL.fullmatch(size) or int(size) >= 1 << 64:
             raise NoteError(f"checkpoint size {size!r} is not a decimal number")
@@ -208,7 +215,7 @@ def _parse_signature_line(line: str) -> tuple[str, bytes, bytes]:
     """(name, key id, signature) of "— <name> <base64>"."""
     if not line.startswith(SIGNATURE_PREFIX):
         raise NoteError(f"not a signature line: {line[:60]!r}")
-    name, _, encoded = line[len(SIGNATURE_PREFIX):].partition(" ")
+    name, _, encoded = line[len(SIGNATURE_PREFIX) :].partition(" ")
     check_name(name)
     data = _unb64(encoded, f"signature by {name}")
     if len(data) < 5:

@@ -36,5 +36,7 @@ def baseline_root(leaves: Sequence[bytes]) -> bytes:
 
 
 def report(name: str, value: float, unit: str, baseline: float, ratio: float, target: str) -> None:
-    print(f"{name:44} {value:12,.1f} {unit:10} baseline {baseline:12,.1f} {unit:10} "
-          f"ratio {ratio:6.2f}  (target {target})")
+    print(
+        f"{name:44} {value:12,.1f} {unit:10} baseline {baseline:12,.1f} {unit:10} "
+        f"ratio {ratio:6.2f}  (target {target})"
+    )

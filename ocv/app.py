@@ -23,6 +23,7 @@ from ocv.security import init_security
 from ocv.settings import Settings
 from ocv.views import bp as core_bp
 from registration import api as registration_api
+from registration import import_views
 from registration import service as registration_service
 from registration import views as registration_views
 from registration.events import REGISTRATION_EVENTS
@@ -57,5 +58,11 @@ def _wire_domains(app: Flask) -> None:
         accounts.password_hooks.append(audit_keys.follow_password_change)
     audit_state.register_state("accounts", accounts.account_state)
     audit_state.register_state("registry", registration_service.registry_counts)
-    for blueprint in (audit_views.bp, audit_api.bp, registration_views.bp, registration_api.bp):
+    for blueprint in (
+        audit_views.bp,
+        audit_api.bp,
+        registration_views.bp,
+        registration_api.bp,
+        import_views.bp,
+    ):
         app.register_blueprint(blueprint)

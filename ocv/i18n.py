@@ -16,9 +16,7 @@ def select_locale() -> str | None:
     chosen = request.args.get("lang") or session.get("lang")
     if chosen in languages:
         return str(chosen)
-    return request.accept_languages.best_match(languages) or current_app.config[
-        "BABEL_DEFAULT_LOCALE"
-    ]
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def text_direction() -> str:

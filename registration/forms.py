@@ -126,9 +126,3 @@ class ReviewForm(FlaskForm):
 class ElectionFileForm(FlaskForm):
     file = FileField(_l("Election definition (JSON)"), validators=[FileRequired()])
     submit = SubmitField(_l("Load"))
-
-
-class ImportForm(FlaskForm):
-    file = FileField(_l("Voters file (CSV or XLSX)"), validators=[FileRequired()])
-    dry_run = SelectField(_l("Mode"), choices=[])
-    submit = SubmitField(_l("Import"))

@@ -75,8 +75,11 @@ def login() -> Response | str:
     error = None
     if form.validate_on_submit():
         outcome = accounts.authenticate(
-            request_session(), current_settings(), form.username.data or "",
-            form.password.data or "", remote_addr=request.remote_addr or "",
+            request_session(),
+            current_settings(),
+            form.username.data or "",
+            form.password.data or "",
+            remote_addr=request.remote_addr or "",
         )
         if outcome.needs_totp and outcome.user is not None:
             session["pending_user"] = outcome.user.get_id()
@@ -100,7 +103,10 @@ def second_factor() -> Response | str:
     error = None
     if form.validate_on_submit():
         outcome = accounts.complete_second_factor(
-            request_session(), current_settings(), user, form.code.data or "",
+            request_session(),
+            current_settings(),
+            user,
+            form.code.data or "",
             remote_addr=request.remote_addr or "",
         )
         if outcome.ok:
@@ -136,8 +142,11 @@ def change_password() -> Response | str:
     if form.validate_on_submit():
         try:
             user = accounts.change_password(
-                request_session(), current_settings(), _me(),
-                form.current_password.data or "", form.new_password.data or "",
+                request_session(),
+                current_settings(),
+                _me(),
+                form.current_password.data or "",
+                form.new_password.data or "",
             )
         except ValidationError as error:
             show_errors(form, error)
@@ -237,9 +246,13 @@ def new_user() -> Response | str:
     if form.validate_on_submit():
         try:
             user = accounts.create_user(
-                request_session(), current_settings(), _me(),
-                username=form.username.data or "", role=form.role.data or "",
-                password=form.password.data or "", station_code=form.station_code.data,
+                request_session(),
+                current_settings(),
+                _me(),
+                username=form.username.data or "",
+                role=form.role.data or "",
+                password=form.password.data or "",
+                station_code=form.station_code.data,
                 full_name=form.full_name.data or "",
             )
         except ValidationError as error:
@@ -262,16 +275,20 @@ def user_detail(username: str) -> Response | str:
     role_form = RoleForm(obj=user) if request.method == "GET" else RoleForm()
     if role_form.validate_on_submit():
         try:
-            accounts.change_role(request_session(), me, user, role_form.role.data or "",
-                                 role_form.station_code.data)
+            accounts.change_role(
+                request_session(), me, user, role_form.role.data or "", role_form.station_code.data
+            )
         except ValidationError as error:
             show_errors(role_form, error)
         else:
             flash(_("Role changed."), "success")
             return redirect(url_for("auth.user_detail", username=user.username))
     return render_template(
-        "auth/user_detail.html", user=user, role_form=role_form,
-        reset_form=ResetPasswordForm(), action_form=ActionForm(),
+        "auth/user_detail.html",
+        user=user,
+        role_form=role_form,
+        reset_form=ResetPasswordForm(),
+        action_form=ActionForm(),
     )
 
 
@@ -303,8 +320,10 @@ def reset_password(username: str) -> Response:
         except ValidationError as error:
             flash(error.fields.get("password", [error.message])[0], "error")
         else:
-            flash(_("Temporary password set; %(name)s must change it at next sign-in.", name=user.username),
-                  "success")
+            flash(
+                _("Temporary password set; %(name)s must change it at next sign-in.", name=user.username),
+                "success",
+            )
     return redirect(url_for("auth.user_detail", username=user.username))
 
 

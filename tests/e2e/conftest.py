@@ -19,8 +19,14 @@ from sqlalchemy import create_engine, make_url, text
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
 ]
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -78,20 +84,43 @@ def server(tmp_path_factory: pytest.TempPathFactory, browser_path: str) -> Itera
     }
 
     def ocv(*args: str, stdin: str = "") -> None:
-        subprocess.run([str(BIN / "ocv"), *args], env=env, input=stdin, text=True,
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [str(BIN / "ocv"), *args],
+            env=env,
+            input=stdin,
+            text=True,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
 
     ocv("db", "upgrade")
-    ocv("users", "create", "newcomer", "--role", "registration_officer", "--password-stdin",
-        stdin="temporary password 1\n")
+    ocv(
+        "users",
+        "create",
+        "newcomer",
+        "--role",
+        "registration_officer",
+        "--password-stdin",
+        stdin="temporary password 1\n",
+    )
     ocv("election", "load", str(ROOT / "registration" / "demo" / "election.json"))
     ocv("election", "advance", "GE2027", "open")
-    token = subprocess.run([str(BIN / "ocv"), "users", "token", "newcomer"], env=env, text=True,
-                           check=True, capture_output=True, timeout=60).stdout.strip()
+    token = subprocess.run(
+        [str(BIN / "ocv"), "users", "token", "newcomer"],
+        env=env,
+        text=True,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    ).stdout.strip()
     log = (tmp / "server.log").open("w")
     process = subprocess.Popen(
         [str(BIN / "gunicorn"), "-c", str(ROOT / "config/gunicorn.conf.py"), "wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):

@@ -56,9 +56,7 @@ def test_ten_failures_lock_the_account_and_are_audited(
     assert not any(PASSWORD in m for m in messages)
 
 
-def test_unknown_user_name_is_not_written_to_the_public_log(
-    client: FlaskClient, db_session: Session
-) -> None:
+def test_unknown_user_name_is_not_written_to_the_public_log(client: FlaskClient, db_session: Session) -> None:
     login(client, "my-secret-password-typed-here", "x" * 12)
     leaf = db_session.scalars(select(Entry.leaf).order_by(Entry.seq.desc())).first()
     assert leaf is not None
@@ -71,16 +69,26 @@ def test_first_login_forces_a_password_change(client: FlaskClient, make_user) ->
     login(client, "carol")
     assert client.get("/account").headers["Location"] == "/account/password"
     token = csrf_token(client, "/account/password")
-    weak = client.post("/account/password", data={
-        "csrf_token": token, "current_password": PASSWORD,
-        "new_password": "short", "confirm": "short",
-    })
+    weak = client.post(
+        "/account/password",
+        data={
+            "csrf_token": token,
+            "current_password": PASSWORD,
+            "new_password": "short",
+            "confirm": "short",
+        },
+    )
     assert "at least 12 characters" in weak.get_data(as_text=True)
     new = "a much longer passphrase 42"
-    done = client.post("/account/password", data={
-        "csrf_token": token, "current_password": PASSWORD,
-        "new_password": new, "confirm": new,
-    })
+    done = client.post(
+        "/account/password",
+        data={
+            "csrf_token": token,
+            "current_password": PASSWORD,
+            "new_password": new,
+            "confirm": new,
+        },
+    )
     assert done.status_code == 302
     assert client.get("/account").status_code == 200
     # The new password is the one that works now.
@@ -95,9 +103,15 @@ def test_password_change_ends_other_sessions(client: FlaskClient, make_user) -> 
     login(other, "dave")
     token = csrf_token(client, "/account/password")
     new = "another fine passphrase"
-    client.post("/account/password", data={
-        "csrf_token": token, "current_password": PASSWORD, "new_password": new, "confirm": new,
-    })
+    client.post(
+        "/account/password",
+        data={
+            "csrf_token": token,
+            "current_password": PASSWORD,
+            "new_password": new,
+            "confirm": new,
+        },
+    )
     assert client.get("/account").status_code == 200
     assert other.get("/account").status_code == 302
 

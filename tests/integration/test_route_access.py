@@ -68,6 +68,8 @@ ACCESS: dict[str, object] = {
     "registration_api.election": PUBLIC,
     "registration_api.enrol": OFFICERS,
     "registration_api.self_check": PUBLIC,
+    "registration_import.upload": OFFICERS,
+    "registration_import.rejected_rows": OFFICERS,
 }
 
 SAMPLE_ARGS = {
@@ -79,6 +81,7 @@ SAMPLE_ARGS = {
     "code": "GE2027",
     "phase": "registration_open",
     "reg_no": "2222-2222-2",
+    "report_id": "x",
     "station": "DE-BER-01",
 }
 ARG_OVERRIDES = {"registration.voter_action": {"action": "cancel"}}

@@ -96,16 +96,30 @@ def test_admin_creates_a_station_official(client: FlaskClient, make_user, db_ses
     make_user("root", "admin")
     login(client, "root")
     token = csrf_token(client, "/admin/users/new")
-    missing_station = client.post("/admin/users/new", data={
-        "csrf_token": token, "username": "po1", "role": "presiding_officer",
-        "password": "temporary password 1",
-    })
+    missing_station = client.post(
+        "/admin/users/new",
+        data={
+            "csrf_token": token,
+            "username": "po1",
+            "role": "presiding_officer",
+            "password": "temporary password 1",
+        },
+    )
     assert "must be assigned to a station" in missing_station.get_data(as_text=True)
-    created = client.post("/admin/users/new", data={
-        "csrf_token": token, "username": "po1", "role": "presiding_officer",
-        "station_code": "fr-par-01", "password": "temporary password 1",
-    })
+    created = client.post(
+        "/admin/users/new",
+        data={
+            "csrf_token": token,
+            "username": "po1",
+            "role": "presiding_officer",
+            "station_code": "fr-par-01",
+            "password": "temporary password 1",
+        },
+    )
     assert created.status_code == 302
     user = accounts.get_user(db_session, "po1")
     assert (user.role, user.station_code, user.must_change_password) == (
-        "presiding_officer", "FR-PAR-01", True)
+        "presiding_officer",
+        "FR-PAR-01",
+        True,
+    )

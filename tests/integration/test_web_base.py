@@ -11,8 +11,15 @@ from tests.conftest import csrf_token, login
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "/"), ("GET", "/login"), ("GET", "/no/such/page"), ("GET", "/static/ocv.css"),
-     ("GET", "/api/v1/me"), ("POST", "/login"), ("GET", "/healthz")],
+    [
+        ("GET", "/"),
+        ("GET", "/login"),
+        ("GET", "/no/such/page"),
+        ("GET", "/static/ocv.css"),
+        ("GET", "/api/v1/me"),
+        ("POST", "/login"),
+        ("GET", "/healthz"),
+    ],
 )
 def test_every_response_carries_the_security_headers(client: FlaskClient, method: str, path: str) -> None:
     with client.open(path, method=method) as response:
@@ -72,8 +79,7 @@ def test_french_and_the_language_switch(client: FlaskClient) -> None:
 
 def test_language_switch_never_redirects_off_site(client: FlaskClient) -> None:
     token = csrf_token(client, "/login")
-    response = client.post("/language", data={"csrf_token": token, "lang": "fr",
-                                              "next": "//evil.example/"})
+    response = client.post("/language", data={"csrf_token": token, "lang": "fr", "next": "//evil.example/"})
     assert response.headers["Location"] == "/"
 
 

@@ -27,10 +27,14 @@ def test_production_refuses_a_missing_key_secret() -> None:
 
 
 def test_production_with_strong_secrets(tmp_path) -> None:
-    settings = Settings.from_env({
-        "OCV_SECRET_KEY": STRONG, "OCV_KEY_SECRET": STRONG,
-        "OCV_DATABASE_URL": "postgresql+psycopg://db/ocv", "OCV_INSTANCE_PATH": str(tmp_path),
-    })
+    settings = Settings.from_env(
+        {
+            "OCV_SECRET_KEY": STRONG,
+            "OCV_KEY_SECRET": STRONG,
+            "OCV_DATABASE_URL": "postgresql+psycopg://db/ocv",
+            "OCV_INSTANCE_PATH": str(tmp_path),
+        }
+    )
     assert settings.env == "production"
     assert settings.secure_cookies is True
     assert settings.resolved_database_url == "postgresql+psycopg://db/ocv"

@@ -1,0 +1,315 @@
+"""Bulk import, row by row: the CSV format, and checking rows by the enrolment rules.
+
+Everything here is a pure function of plain data (`Rules`), so chunks of rows can be
+checked in worker processes. A row is checked by `voter_data.validate`, the one function
+behind enrolment in the UI and the API, with the election's codes read by
+`ElectionIndex.load`; an accepted row leaves as a compact `Row` with its documents
+already keyed-hashed and sealed. The format is described in docs/voter-import.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import re
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import NamedTuple, TextIO
+
+import orjson
+import rfc8785
+
+from audit import merkle
+from ocv.errors import ValidationError
+from registration import names, regno
+from registration.enrolment import ElectionIndex, name_parts
+from registration.models import Election
+from registration.privacy import DocumentKeys
+from registration.voter_data import validate
+
+DOCUMENT_SLOTS = 2
+TEXT_COLUMNS = (
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "constituency",
+    "host_country",
+    "city",
+    "station",
+    "father_name",
+    "grandfather_name",
+    "names_original_script",
+    "sex",
+    "phone",
+    "email",
+)
+DOCUMENT_COLUMNS = tuple(
+    f"doc{i}_{part}" for i in range(1, DOCUMENT_SLOTS + 1) for part in ("type", "number")
+)
+COLUMNS = TEXT_COLUMNS + DOCUMENT_COLUMNS
+REQUIRED_COLUMNS = (
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "constituency",
+    "host_country",
+    "doc1_type",
+    "doc1_number",
+)
+
+Problem = tuple[int, str, str]  # line, field, message
+
+
+class Row(NamedTuple):
+    """An accepted row: the voter as validated, with a fresh id and registration number.
+    Plain strings only: rows cross process boundaries, and pickling is cheap for them."""
+
+    line: int
+    voter_id: str  # a new UUID, as 32 hex digits
+    reg_no: str
+    given_name: str
+    family_name: str
+    father_name: str | None
+    grandfather_name: str | None
+    names_original_script: str | None
+    date_of_birth: str  # ISO
+    sex: str | None
+    phone: str | None
+    email: str | None
+    constituency: str
+    host_country: str
+    station: str | None
+    city: str  # case-folded, "" when not given
+    name_key: str  # the blocking key (family name)
+    given_key: str  # the same key of the given name, to catch a given/family swap
+    documents: tuple[tuple[str, str, str], ...]  # (type, keyed hash, sealed number)
+
+    def parts(self) -> names.NameParts:
+        return names.NameParts(
+            self.given_name,
+            self.family_name,
+            self.father_name,
+            self.grandfather_name,
+            self.names_original_script,
+        )
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What checking a row needs of an election, as plain (picklable) data."""
+
+    code: str
+    polling_day: dt.date
+    minimum_age: int
+    accepted_documents: tuple[str, ...]
+    documents_required: int
+    constituencies: frozenset[str]
+    countries: frozenset[str]
+    stations: tuple[tuple[str, str], ...]  # (station code, country code)
+    key_secret: str
+
+    @classmethod
+    def of(cls, index: ElectionIndex, key_secret: str) -> Rules:
+        e = index.election
+        return cls(
+            code=e.code,
+            polling_day=e.polling_day,
+            minimum_age=e.minimum_age,
+            accepted_documents=tuple(e.accepted_documents),
+            documents_required=e.documents_required,
+            constituencies=frozenset(index.constituencies),
+            countries=frozenset(index.countries),
+            stations=tuple(sorted((code, s.country.code) for code, s in index.stations.items())),
+            key_secret=key_secret,
+        )
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def read_header(row: list[str]) -> dict[str, int]:
+    """Column name → position. Names are matched without case and surrounding spaces."""
+    header = [name.strip().lower() for name in row]
+    problems: dict[str, list[str]] = {}
+    unknown = [name for name in header if name not in COLUMNS]
+    if unknown:
+        problems["header"] = [
+            f"Unknown column(s) {', '.join(map(repr, unknown))}; the columns are {', '.join(COLUMNS)}."
+        ]
+    twice = sorted({name for name in header if header.count(name) > 1})
+    if twice:
+        problems.setdefault("header", []).append(f"Column(s) named twice: {', '.join(twice)}.")
+    missing = [name for name in REQUIRED_COLUMNS if name not in header]
+    if missing:
+        problems.setdefault("header", []).append(f"Missing column(s): {', '.join(missing)}.")
+    if problems:
+        raise ValidationError("The first line of the file must name the columns.", problems)
+    return {name: i for i, name in enumerate(header)}
+
+
+def read_rows(text: TextIO) -> tuple[dict[str, int], Iterator[tuple[int, list[str]]]]:
+    """The header, and each non-blank record with the line it starts on (the header is line 1)."""
+    first = text.readline()
+    delimiter = ";" if first.count(";") > first.count(",") else ","  # spreadsheets in many locales
+    header = next(csv.reader([first], delimiter=delimiter), [])
+    if not any(cell.strip() for cell in header):
+        raise ValidationError("The file is empty.", {"header": ["The first line must name the columns."]})
+    columns = read_header(header)
+    reader = csv.reader(text, delimiter=delimiter, strict=True)
+
+    def records() -> Iterator[tuple[int, list[str]]]:
+        line = 2
+        try:
+            for record in reader:
+                if any(cell.strip() for cell in record):
+                    yield line, record
+                line = reader.line_num + 2
+        except csv.Error as error:
+            raise ValidationError(f"Line {reader.line_num + 1} is not valid CSV: {error}.") from None
+
+    return columns, records()
+
+
+# --- checking ------------------------------------------------------------------------------
+
+
+class Checker:
+    """Checks rows of one election; built once per worker process."""
+
+    def __init__(self, rules: Rules, columns: dict[str, int]) -> None:
+        # A transient Election carries the rules into `validate` exactly as a loaded one would.
+        self.election = Election(
+            code=rules.code,
+            polling_day=rules.polling_day,
+            minimum_age=rules.minimum_age,
+            accepted_documents=list(rules.accepted_documents),
+            documents_required=rules.documents_required,
+        )
+        self.rules = rules
+        self.stations = dict(rules.stations)
+        self.constituencies, self.countries = set(rules.constituencies), set(rules.countries)
+        self.keys = DocumentKeys(rules.key_secret)
+        self.text_columns = [(name, columns[name]) for name in TEXT_COLUMNS if name in columns]
+        self.documents = [
+            (columns[f"doc{i}_type"], columns[f"doc{i}_number"])
+            for i in range(1, DOCUMENT_SLOTS + 1)
+            if f"doc{i}_type" in columns and f"doc{i}_number" in columns
+        ]
+        self.width = len(columns)
+
+    def raw(self, values: list[str]) -> dict[str, object]:
+        """The row in the API's shape (see `registration.forms.EnrolForm.voter_data`)."""
+        if len(values) < self.width:
+            values = values + [""] * (self.width - len(values))
+        raw: dict[str, object] = {name: values[i] for name, i in self.text_columns}
+        raw["documents"] = [
+            {"type": values[t], "number": values[n]}
+            for t, n in self.documents
+            if values[t].strip() or values[n].strip()
+        ]
+        return raw
+
+    def check(self, line: int, values: list[str]) -> Row | list[Problem]:
+        if len(values) > self.width:
+            return [(line, "row", f"{len(values)} fields, but the header names {self.width} columns.")]
+        try:
+            data = validate(
+                self.election, self.raw(values), self.constituencies, self.countries, self.stations
+            )
+        except ValidationError as error:
+            return [(line, name, message) for name, messages in error.fields.items() for message in messages]
+        parts = name_parts(data)
+        documents = tuple(
+            (d.type, self.keys.number_hash(self.rules.code, d.type, d.number), self.keys.seal(d.number))
+            for d in data.documents
+        )
+        return Row(
+            line,
+            uuid.uuid4().hex,
+            regno.generate(),
+            data.given_name,
+            data.family_name,
+            data.father_name,
+            data.grandfather_name,
+            data.names_original_script,
+            data.date_of_birth.isoformat(),
+            data.sex,
+            data.phone,
+            data.email,
+            data.constituency,
+            data.host_country,
+            data.station,
+            (data.city or "").casefold(),
+            names.blocking_key(parts),
+            names.latin_key(parts.given)[:3],
+            documents,
+        )
+
+    def check_all(self, chunk: Iterable[tuple[int, list[str]]]) -> list[Row | list[Problem]]:
+        return [self.check(line, values) for line, values in chunk]
+
+
+_worker: Checker | None = None
+
+
+def start_worker(rules: Rules, columns: dict[str, int]) -> None:
+    """Process-pool initializer: one Checker per worker process."""
+    global _worker
+    _worker = Checker(rules, columns)
+
+
+def check_in_worker(chunk: list[tuple[int, list[str]]]) -> list[Row | list[Problem]]:
+    assert _worker is not None, "start_worker was not run"
+    return _worker.check_all(chunk)
+
+
+# --- commitments ---------------------------------------------------------------------------
+
+# JCS (RFC 8785) writes such strings as they are, exactly as orjson does: the fast path is exact.
+_PLAIN = re.compile(r"[ !#-\[\]-~]*\Z")
+
+
+def commitment(reg_no: str, station: str, constituency: str, country: str, hashes: Iterable[str]) -> bytes:
+    """SHA-256 of the JCS of an imported record as the audit log would show it (no personal data)."""
+    documents = sorted(hashes)
+    record = {
+        "constituency": constituency,
+        "country": country,
+        "documents": documents,
+        "reg_no": reg_no,
+        "station": station,
+    }
+    if _PLAIN.match("".join((reg_no, station, constituency, country, *documents))):
+        canonical = orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+    else:
+        canonical = rfc8785.dumps(record)
+    return hashlib.sha256(canonical).digest()
+
+
+class RootBuilder:
+    """The RFC 9162 Merkle root of leaves added one at a time, in O(log n) memory.
+
+    Equal to `audit.merkle.root([merkle.leaf_hash(d) for d in leaves])` without keeping the list.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.stack: list[bytes] = []  # roots of the complete subtrees, largest first
+
+    def add(self, data: bytes) -> None:
+        self.count += 1
+        h, count = merkle.leaf_hash(data), self.count
+        while count & 1 == 0:
+            h = merkle.node_hash(self.stack.pop(), h)
+            count >>= 1
+        self.stack.append(h)
+
+    def root(self) -> bytes:
+        if not self.stack:
+            return merkle.EMPTY_ROOT
+        h = self.stack[-1]
+        for left in reversed(self.stack[:-1]):
+            h = merkle.node_hash(left, h)
+        return h

@@ -1,0 +1,458 @@
+"""Bulk import of voters from a CSV file (docs/voter-import.md).
+
+One call, `import_voters`, streams the file: rows are checked in chunks (in worker
+processes for large files) by the enrolment rules, then each chunk is settled in order
+against the registry and the chunks before it — documents already registered, the
+same document twice in the file, station capacity, unique registration numbers — and
+written in bulk. Memory stays flat: a chunk at a time, plus per-station counters.
+
+All of it runs inside a savepoint. A dry run, or a file with rejected rows (unless
+`skip_invalid`), rolls the savepoint back: nothing changes and nothing is recorded.
+Otherwise the seats are taken with one conditional UPDATE per station, likely
+duplicates are queued for review, and exactly one audit event records the import:
+file digest, counts per station and constituency, and the Merkle root of the imported
+records' commitments.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import tempfile
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import PurePath
+from typing import Any, BinaryIO
+
+from sqlalchemy.orm import Session
+
+from ocv import events
+from ocv.auth.models import User
+from ocv.auth.permissions import Permission, require
+from ocv.db import utcnow
+from ocv.errors import ValidationError
+from ocv.settings import Settings
+from registration import import_rows, names, regno
+from registration.enrolment import DUPLICATE_THRESHOLD, ElectionIndex, take_seat
+from registration.errors import StationFull
+from registration.import_rows import Problem, RootBuilder, Row, Rules
+from registration.import_store import Candidate, Holder, Store, history_changes
+from registration.models import Election, ElectionStatus, Station, VoterStatus
+from registration.setup import require_status
+
+CHUNK_ROWS = 4000
+# Below this many rows, starting worker processes costs more than it saves.
+POOL_MIN_ROWS = 20_000
+MAX_WORKERS = 8
+
+Progress = Callable[[int, int], None]  # (rows done, rows expected)
+
+
+@dataclass
+class ImportReport:
+    filename: str
+    file_sha256: str
+    dry_run: bool = False
+    rows: int = 0
+    imported: int = 0  # rows accepted; written only if `committed`
+    rejected: list[Problem] = field(default_factory=list)  # (line, field, message), by line
+    by_station: Counter[str] = field(default_factory=Counter)
+    by_constituency: Counter[str] = field(default_factory=Counter)
+    records_root: str | None = None  # hex; None for a dry run (numbers are drawn anew each time)
+    flagged: int = 0  # likely duplicates queued for review
+    committed: bool = False
+
+    @property
+    def rejected_rows(self) -> int:
+        return len({line for line, _, _ in self.rejected})
+
+    def rejected_csv(self) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(("line", "field", "message"))
+        writer.writerows(self.rejected)
+        return out.getvalue()
+
+
+class ImportRejected(ValidationError):
+    """The file has rejected rows and nothing was imported; `report` names every one."""
+
+    def __init__(self, report: ImportReport) -> None:
+        first = report.rejected[:10]
+        super().__init__(
+            f"{report.rejected_rows} of {report.rows} rows were rejected; nothing was imported.",
+            {f"line {line}": [f"{name}: {message}"] for line, name, message in first},
+        )
+        self.report = report
+
+
+def import_voters(
+    session: Session,
+    settings: Settings,
+    officer: User | None,
+    election: Election,
+    stream: BinaryIO,
+    *,
+    filename: str,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    progress: Progress | None = None,
+    workers: int | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> ImportReport:
+    """Import the voters of a CSV file into `election` (see the module's docstring).
+
+    Raises ImportRejected if rows were rejected and `skip_invalid` is not set, ValidationError
+    for a file that cannot be read as the format, WrongPhase, StationFull (a concurrent
+    enrolment took the last seats), PermissionDenied.
+    """
+    if officer is not None:
+        require(officer, Permission.REGISTER_VOTERS)
+    require_status(election, ElectionStatus.REGISTRATION_OPEN)
+    source, digest, expected = _spool(stream)
+    name = PurePath(filename).name or "upload"
+    report = ImportReport(filename=name, file_sha256=digest, dry_run=dry_run)
+    index = ElectionIndex.load(session, election)
+    rules = Rules.of(index, settings.key_secret)
+    text = io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
+    savepoint = session.begin_nested()
+    try:
+        columns, records = import_rows.read_rows(text)
+        settle = _Settler(
+            session,
+            election,
+            index,
+            report,
+            officer.username if officer else "system",
+            f"import {name} {digest[:12]}",
+        )
+        if workers is None:
+            workers = min(os.cpu_count() or 1, MAX_WORKERS) if expected >= POOL_MIN_ROWS else 1
+        with settle.store:
+            for chunk in _checked(records, rules, columns, workers, chunk_rows):
+                settle.chunk(chunk)
+                if progress is not None:
+                    progress(report.rows, max(expected, report.rows))
+            refuse = bool(report.rejected) and not skip_invalid
+            if dry_run or refuse:
+                savepoint.rollback()
+                if refuse:
+                    raise ImportRejected(report)
+                return report
+            settle.take_seats()
+            savepoint.commit()
+    except UnicodeDecodeError as error:
+        raise ValidationError(f"The file is not UTF-8 text ({error.reason}): save it as CSV UTF-8.") from None
+    finally:
+        if savepoint.is_active:
+            savepoint.rollback()
+        text.detach()
+        if source is not stream:
+            source.close()
+    report.records_root = settle.root.root().hex()
+    report.committed = True
+    events.record(
+        session,
+        "registration.import_completed",
+        officer.as_actor() if officer else None,
+        {
+            "file_sha256": report.file_sha256,
+            "rows": report.rows,
+            "imported": report.imported,
+            "rejected": report.rejected_rows,
+            "by_station": dict(sorted(report.by_station.items())),
+            "by_constituency": dict(sorted(report.by_constituency.items())),
+            "records_root": report.records_root,
+        },
+        {"election": election.code},
+    )
+    return report
+
+
+# --- reading and checking ----------------------------------------------------------------
+
+
+def _spool(stream: BinaryIO) -> tuple[BinaryIO, str, int]:
+    """A seekable copy of the stream (the stream itself when it can seek), its SHA-256, and
+    the number of data lines (for the progress bar), in one read."""
+    sha256, lines = hashlib.sha256(), 0
+    seekable = stream.seekable()
+    copy: BinaryIO = stream if seekable else tempfile.TemporaryFile()  # noqa: SIM115 (returned)
+    start = stream.tell() if seekable else 0
+    first = b""
+    while block := stream.read(1 << 20):
+        if not first:
+            first = block[:4]
+        sha256.update(block)
+        lines += block.count(b"\n")
+        if not seekable:
+            copy.write(block)
+    if first.startswith(b"PK\x03\x04"):
+        raise ValidationError("This looks like a spreadsheet (XLSX): save it as CSV UTF-8 and import that.")
+    copy.seek(start)
+    return copy, sha256.hexdigest(), max(lines - 1, 0)
+
+
+def _checked(
+    records: Iterator[tuple[int, list[str]]],
+    rules: Rules,
+    columns: dict[str, int],
+    workers: int,
+    chunk_rows: int,
+) -> Iterator[list[Row | list[Problem]]]:
+    """Checked chunks, in file order; with workers, a bounded number in flight (flat memory)."""
+    chunks = _chunks(records, chunk_rows)
+    if workers <= 1:
+        checker = import_rows.Checker(rules, columns)
+        for chunk in chunks:
+            yield checker.check_all(chunk)
+        return
+    context = get_context("forkserver")  # no fork of a process holding database connections
+    context.set_forkserver_preload(["registration.import_rows"])
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=import_rows.start_worker, initargs=(rules, columns)
+    ) as pool:
+        pending: deque[Future[list[Row | list[Problem]]]] = deque()
+        for chunk in chunks:
+            pending.append(pool.submit(import_rows.check_in_worker, chunk))
+            if len(pending) > 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _chunks(records: Iterator[tuple[int, list[str]]], size: int) -> Iterator[list[tuple[int, list[str]]]]:
+    chunk: list[tuple[int, list[str]]] = []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+# --- settling chunks against the registry ------------------------------------------------
+
+
+@dataclass
+class _Seat:
+    station: Station
+    city: str
+    capacity: int
+    assigned: int  # as the registry had it, plus this import's
+    taken: int = 0  # by this import
+
+    @property
+    def open(self) -> bool:
+        return self.assigned < self.capacity
+
+
+def _load(seat: _Seat) -> tuple[float, str]:
+    return seat.assigned / seat.capacity, seat.station.code
+
+
+class _Settler:
+    """Settles checked chunks in file order and writes the accepted rows."""
+
+    def __init__(
+        self,
+        session: Session,
+        election: Election,
+        index: ElectionIndex,
+        report: ImportReport,
+        officer: str,
+        reason: str,
+    ) -> None:
+        self.session, self.election, self.report = session, election, report
+        self.officer, self.reason = officer, reason
+        self.store = Store(session, election.id)
+        self.seats = {
+            code: _Seat(s, s.city.casefold(), s.capacity, s.assigned) for code, s in index.stations.items()
+        }
+        self.by_country: dict[str, list[_Seat]] = {}
+        self.by_city: dict[tuple[str, str], list[_Seat]] = {}
+        for seat in self.seats.values():
+            self.by_country.setdefault(seat.station.country.code, []).append(seat)
+            self.by_city.setdefault((seat.station.country.code, seat.city), []).append(seat)
+        self.constituency_ids = {code: c.id for code, c in index.constituencies.items()}
+        self.country_ids = {code: c.id for code, c in index.countries.items()}
+        self.now = self.store.timestamp(utcnow())
+        self.root = RootBuilder()
+
+    def chunk(self, results: list[Row | list[Problem]]) -> None:
+        rows: list[Row] = []
+        rejected: list[Problem] = []
+        for result in results:
+            self.report.rows += 1
+            if isinstance(result, Row):
+                rows.append(result)
+            else:
+                rejected.extend(result)
+        known = self.store.known_documents([(t, h) for row in rows for t, h, _ in row.documents])
+        lines = self.store.import_lines({voter_id for voter_id, _ in known.values()}, self.reason)
+        accepted: list[tuple[Row, _Seat]] = []
+        seen: dict[tuple[str, str], int] = {}
+        for row in rows:
+            problem = self._document_problem(row, known, lines, seen) or self._seat(row)
+            if isinstance(problem, _Seat):
+                accepted.append((row, problem))
+                seen.update(((t, h), row.line) for t, h, _ in row.documents)
+            else:
+                rejected.append(problem)
+        rejected.sort(key=lambda p: p[0])  # stable: a row's problems stay in their order
+        self.report.rejected.extend(rejected)  # chunks come in file order: the report stays sorted
+        accepted = self._unique_numbers(accepted)
+        self._write(accepted)
+        self._flag_likely_duplicates([row for row, _ in accepted])
+
+    def _document_problem(
+        self,
+        row: Row,
+        known: dict[tuple[str, str], Holder],
+        lines: dict[str, int],
+        seen: dict[tuple[str, str], int],
+    ) -> Problem | None:
+        for slot, (doc_type, number_hash, _) in enumerate(row.documents, 1):
+            holder = known.get((doc_type, number_hash))
+            if holder is not None:
+                voter_id, reg_no = holder
+                if voter_id in lines:
+                    return (row.line, f"doc{slot}_number", f"same document as line {lines[voter_id]}")
+                return (
+                    row.line,
+                    f"doc{slot}_number",
+                    f"document already registered to {regno.format(reg_no)}",
+                )
+            if (doc_type, number_hash) in seen:
+                return (row.line, f"doc{slot}_number", f"same document as line {seen[doc_type, number_hash]}")
+        return None
+
+    def _seat(self, row: Row) -> _Seat | Problem:
+        """The named station, else the emptiest in the voter's city, else in the country: the order
+        of `enrolment.assign_station`, on counters (the seats are taken at the end, in one go)."""
+        if row.station:
+            seat = self.seats[row.station]
+            if not seat.open:
+                return (row.line, "station", f"No place left at {row.station}: the station is at capacity.")
+        else:
+            # Same city first: the key (other city, load, code) of assign_station, in two steps.
+            candidates = [s for s in self.by_city.get((row.host_country, row.city), ()) if s.open] or [
+                s for s in self.by_country.get(row.host_country, ()) if s.open
+            ]
+            if not candidates:
+                return (
+                    row.line,
+                    "station",
+                    f"No place left in {row.host_country}: every station is at capacity.",
+                )
+            seat = min(candidates, key=_load) if len(candidates) > 1 else candidates[0]
+        seat.assigned += 1
+        seat.taken += 1
+        return seat
+
+    def _unique_numbers(self, accepted: list[tuple[Row, _Seat]]) -> list[tuple[Row, _Seat]]:
+        """Registration numbers are drawn at random: draw again the rare one already taken."""
+        while True:
+            numbers = [row.reg_no for row, _ in accepted]
+            clash = self.store.taken_reg_nos(numbers) | {n for n, c in Counter(numbers).items() if c > 1}
+            if not clash:
+                return accepted
+            fixed: list[tuple[Row, _Seat]] = []
+            for row, seat in accepted:
+                if row.reg_no in clash:
+                    clash.discard(row.reg_no)  # the first keeps its number, unless the registry has it
+                    row = row._replace(reg_no=regno.generate())
+                fixed.append((row, seat))
+            accepted = fixed
+
+    def _write(self, accepted: list[tuple[Row, _Seat]]) -> None:
+        election_id, now, registered = self.election.id, self.now, VoterStatus.REGISTERED.value
+        voters: list[tuple[Any, ...]] = []
+        documents: list[tuple[Any, ...]] = []
+        history: list[tuple[Any, ...]] = []
+        for row, seat in accepted:
+            station = seat.station
+            voters.append(
+                (
+                    row.voter_id,
+                    election_id,
+                    row.reg_no,
+                    row.given_name,
+                    row.family_name,
+                    row.father_name,
+                    row.grandfather_name,
+                    row.names_original_script,
+                    row.date_of_birth,
+                    row.sex,
+                    row.phone,
+                    row.email,
+                    self.constituency_ids[row.constituency],
+                    self.country_ids[row.host_country],
+                    station.id,
+                    registered,
+                    row.name_key,
+                    now,
+                    now,
+                )
+            )
+            documents.extend((election_id, row.voter_id, t, h, sealed) for t, h, sealed in row.documents)
+            history.append(
+                (
+                    row.voter_id,
+                    "imported",
+                    self.officer,
+                    self.reason,
+                    history_changes(station.code, row.line),
+                    now,
+                )
+            )
+            self.root.add(
+                import_rows.commitment(
+                    row.reg_no,
+                    station.code,
+                    row.constituency,
+                    row.host_country,
+                    (h for _, h, _ in row.documents),
+                )
+            )
+            self.report.by_station[station.code] += 1
+            self.report.by_constituency[row.constituency] += 1
+        self.report.imported += len(accepted)
+        self.store.write(voters, documents, history)
+
+    def _flag_likely_duplicates(self, rows: list[Row]) -> None:
+        """Queue each row's likely duplicates: registered voters (earlier lines included) of the same
+        date of birth whose blocking key is the row's, or the row's given-name key (a swap)."""
+        keys = sorted({(row.date_of_birth, key) for row in rows for key in (row.name_key, row.given_key)})
+        found: dict[tuple[str, str], list[Candidate]] = {}
+        for candidate in self.store.candidates(keys):
+            found.setdefault((candidate[1], candidate[2]), []).append(candidate)
+        order = {row.voter_id: row.line for row in rows}
+        reviews = []
+        for row in rows:
+            parts, seen = row.parts(), set()
+            for key in dict.fromkeys((row.name_key, row.given_key)):
+                for other in found.get((row.date_of_birth, key), ()):
+                    other_id = other[0]
+                    if other_id in seen or other_id == row.voter_id or order.get(other_id, 0) > row.line:
+                        continue
+                    seen.add(other_id)
+                    score = names.name_similarity(parts, names.NameParts(*other[3:]))
+                    if score >= DUPLICATE_THRESHOLD:
+                        reviews.append(
+                            (self.election.id, row.voter_id, other_id, round(score * 100), "open", self.now)
+                        )
+        self.store.add_reviews(reviews)
+        self.report.flagged += len(reviews)
+
+    def take_seats(self) -> None:
+        """One conditional UPDATE per station: the CHECK on `assigned` settles any race."""
+        for code, seat in sorted(self.seats.items()):
+            if seat.taken and not take_seat(self.session, seat.station, seat.taken):
+                raise StationFull(f"Station {code} filled up during the import: import the file again.")

@@ -1,0 +1,566 @@
+"""Bulk import of voters: the service, the CLI and the upload page (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import rfc8785
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
+
+from audit import merkle
+from audit.models import Entry
+from ocv.auth.models import User
+from ocv.errors import PermissionDenied, ValidationError
+from ocv.settings import Settings
+from registration import imports, service
+from registration.errors import WrongPhase
+from registration.import_rows import COLUMNS
+from registration.models import DuplicateReview, Election, Station, Voter, VoterDocument, VoterHistory
+from tests.conftest import csrf_token, login
+from tests.integration.test_cli import run
+from tests.integration.test_registration import demo_definition, voter
+
+GIVEN = [
+    "Amira",
+    "Jonas",
+    "Leila",
+    "Tomas",
+    "Sara",
+    "Omar",
+    "Claire",
+    "Yusuf",
+    "Nadia",
+    "Karim",
+    "Ines",
+    "Farid",
+]
+FAMILY = [
+    "Haddad",
+    "Berg",
+    "Nasser",
+    "Ruiz",
+    "Lind",
+    "Farouk",
+    "Dubois",
+    "Demir",
+    "Rahimi",
+    "Khoury",
+    "Sato",
+    "Novak",
+]
+
+
+def person(i: int, **changes: str) -> dict[str, str]:
+    """A distinct, valid voter (no two alike, so no likely duplicates unless a test wants one)."""
+    row = {
+        "given_name": GIVEN[i % len(GIVEN)],
+        "family_name": FAMILY[(i * 5) % len(FAMILY)],
+        "date_of_birth": f"19{60 + i % 30}-0{1 + i % 9}-{10 + i % 18}",
+        "constituency": "OV-EU",
+        "host_country": "DE",
+        "city": "Berlin",
+        "doc1_type": "passport",
+        "doc1_number": f"P{100000 + i}",
+    }
+    row.update(changes)
+    return row
+
+
+def csv_file(
+    rows: list[dict[str, str]], header: tuple[str, ...] = COLUMNS, bom: bool = False, delimiter: str = ","
+) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=header, delimiter=delimiter, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return (b"\xef\xbb\xbf" if bom else b"") + out.getvalue().encode("utf-8")
+
+
+@pytest.fixture
+def election(db_session: Session) -> Election:
+    e = service.load_election(db_session, None, demo_definition())
+    service.advance(db_session, None, e, "registration_open")
+    db_session.commit()
+    return e
+
+
+@pytest.fixture
+def officer(make_user: Any) -> User:
+    return make_user("reggie", "registration_officer")
+
+
+def do_import(
+    db_session: Session,
+    settings: Settings,
+    officer: User | None,
+    election: Election,
+    data: bytes,
+    **options: Any,
+) -> imports.ImportReport:
+    return imports.import_voters(
+        db_session, settings, officer, election, io.BytesIO(data), filename="voters.csv", **options
+    )
+
+
+def _entries(session: Session, type_: str) -> list[dict[str, Any]]:
+    return [
+        json.loads(leaf)
+        for leaf in session.scalars(select(Entry.leaf).where(Entry.type == type_).order_by(Entry.seq))
+    ]
+
+
+def _counts(session: Session) -> tuple[int, int, int, int, int]:
+    return tuple(
+        session.scalar(select(func.count()).select_from(model)) or 0  # type: ignore[return-value]
+        for model in (Voter, VoterDocument, VoterHistory, DuplicateReview, Entry)
+    )
+
+
+def _assigned(session: Session, election: Election) -> dict[str, int]:
+    session.expire_all()
+    stations = session.scalars(select(Station).where(Station.election_id == election.id))
+    return {s.code: s.assigned for s in stations}
+
+
+def recomputed_root(session: Session, reason: str) -> str:
+    """The records root from the registry: commitments in file order, by an independent JCS."""
+    leaves = []
+    history = session.scalars(
+        select(VoterHistory).where(VoterHistory.reason == reason).order_by(VoterHistory.id)
+    )
+    for h in history:
+        v = h.voter
+        record = {
+            "reg_no": v.reg_no,
+            "station": v.station.code,
+            "constituency": v.constituency.code,
+            "country": v.country.code,
+            "documents": sorted(d.number_hash for d in v.documents),
+        }
+        leaves.append(merkle.leaf_hash(hashlib.sha256(rfc8785.dumps(record)).digest()))
+    return merkle.root(leaves).hex()
+
+
+# --- the service -----------------------------------------------------------------------------
+
+
+def test_good_file_is_imported_and_audited_once(
+    db_session: Session, settings: Settings, election: Election, officer: User
+) -> None:
+    rows = [person(i) for i in range(7)] + [
+        person(
+            7,
+            station="FR-PAR-01",
+            host_country="FR",
+            city="Paris",
+            constituency="OV-EU",
+            doc2_type="national_id",
+            doc2_number="ID-7777-77",
+        ),
+        person(
+            8,
+            host_country="AE",
+            city="Dubai",
+            constituency="OV-ME",
+            sex="f",
+            phone="+971 50 123 4567",
+            email="x@example.org",
+            father_name="Ali",
+            names_original_script="ليلى رحيمي",
+        ),
+    ]
+    data = csv_file(rows)
+    before = len(_entries(db_session, "registration.import_completed"))
+    report = do_import(db_session, settings, officer, election, data)
+
+    assert (report.rows, report.imported, report.rejected, report.committed) == (9, 9, [], True)
+    assert report.file_sha256 == hashlib.sha256(data).hexdigest()
+    assert report.by_station == {"DE-BER-01": 7, "FR-PAR-01": 1, "AE-DXB-01": 1}
+    assert report.by_constituency == {"OV-EU": 8, "OV-ME": 1}
+    voters = db_session.scalars(select(Voter).where(Voter.election_id == election.id)).all()
+    assert len(voters) == 9
+    paris = next(v for v in voters if v.station.code == "FR-PAR-01")
+    assert sorted(d.doc_type for d in paris.documents) == ["national_id", "passport"]
+    dubai = next(v for v in voters if v.station.code == "AE-DXB-01")
+    assert (dubai.sex, dubai.father_name, dubai.names_original_script) == ("F", "Ali", "ليلى رحيمي")
+    assert all("P10000" not in d.number_sealed for v in voters for d in v.documents)
+    reason = f"import voters.csv {report.file_sha256[:12]}"
+    kinds = {(h.kind, h.officer, h.reason) for v in voters for h in v.history}
+    assert kinds == {("imported", "reggie", reason)}
+    assert _assigned(db_session, election)["DE-BER-01"] == 7
+
+    logged = _entries(db_session, "registration.import_completed")
+    assert len(logged) == before + 1
+    entry = logged[-1]
+    assert entry["actor"] == {"user": "reggie", "role": "registration_officer"}
+    assert entry["scope"] == {"election": "GE2027"}
+    assert entry["payload"] == {
+        "file_sha256": report.file_sha256,
+        "rows": 9,
+        "imported": 9,
+        "rejected": 0,
+        "by_station": {"AE-DXB-01": 1, "DE-BER-01": 7, "FR-PAR-01": 1},
+        "by_constituency": {"OV-EU": 8, "OV-ME": 1},
+        "records_root": report.records_root,
+    }
+    assert recomputed_root(db_session, reason) == report.records_root
+    # One event for the whole import: no per-voter entries.
+    assert _entries(db_session, "registration.voter_enrolled") == []
+
+
+def bad_file(db_session: Session, settings: Settings, election: Election, officer: User) -> tuple[bytes, str]:
+    """A file with one row of each kind of problem, lines 3 to 8; the registry holds P999999."""
+    known = service.enrol(
+        db_session,
+        settings,
+        officer,
+        election,
+        voter(
+            given_name="Known", family_name="Person", documents=[{"type": "passport", "number": "P999999"}]
+        ),
+    )
+    db_session.commit()
+    rows = [
+        person(0),  # line 2: good
+        person(1, date_of_birth="17/05/1990"),  # 3: wrong date
+        person(2, constituency="NOWHERE"),  # 4: unknown constituency
+        person(3, doc1_number="p-100000"),  # 5: same document as line 2
+        person(4, doc1_number="P 999 999"),  # 6: registered already
+        person(5, station="ZZ-NOPE-01"),  # 7: unknown station
+        person(6, date_of_birth="2015-01-01"),  # 8: too young
+        person(7),  # 9: good
+    ]
+    return csv_file(rows), known.reg_no
+
+
+def test_bad_rows_are_reported_by_line_and_nothing_is_committed(
+    db_session: Session, settings: Settings, election: Election, officer: User
+) -> None:
+    data, known = bad_file(db_session, settings, election, officer)
+    before, seats = _counts(db_session), _assigned(db_session, election)
+    with pytest.raises(imports.ImportRejected) as caught:
+        do_import(db_session, settings, officer, election, data)
+    report = caught.value.report
+    assert caught.value.exit_code == 65
+    assert (report.rows, report.rejected_rows, report.committed) == (8, 6, False)
+    problems = {line: (name, message) for line, name, message in report.rejected}
+    assert sorted(problems) == [3, 4, 5, 6, 7, 8]
+    assert problems[3] == ("date_of_birth", "Use the form YYYY-MM-DD.")
+    assert problems[4][0] == "constituency"
+    assert "NOWHERE" in problems[4][1]
+    assert problems[5] == ("doc1_number", "same document as line 2")
+    assert problems[6][0] == "doc1_number"
+    assert problems[6][1].startswith("document already registered to ")
+    assert problems[6][1].replace("-", "").endswith(known)
+    assert problems[7][0] == "station"
+    assert "ZZ-NOPE-01" in problems[7][1]
+    assert problems[8][0] == "date_of_birth"
+    assert "at least 18" in problems[8][1]
+    assert _counts(db_session) == before
+    assert _assigned(db_session, election) == seats
+    downloaded = list(csv.reader(io.StringIO(report.rejected_csv())))
+    assert downloaded[0] == ["line", "field", "message"]
+    assert [int(r[0]) for r in downloaded[1:]] == [3, 4, 5, 6, 7, 8]
+
+
+def test_skip_invalid_imports_the_good_rows(
+    db_session: Session, settings: Settings, election: Election, officer: User
+) -> None:
+    data, _ = bad_file(db_session, settings, election, officer)
+    report = do_import(db_session, settings, officer, election, data, skip_invalid=True)
+    assert (report.rows, report.imported, report.rejected_rows, report.committed) == (8, 2, 6, True)
+    payload = _entries(db_session, "registration.import_completed")[-1]["payload"]
+    assert (payload["rows"], payload["imported"], payload["rejected"]) == (8, 2, 6)
+    assert recomputed_root(db_session, f"import voters.csv {report.file_sha256[:12]}") == report.records_root
+    lines = sorted(
+        int(str(h.changes["line"]))
+        for h in db_session.scalars(select(VoterHistory).where(VoterHistory.kind == "imported"))
+    )
+    assert lines == [2, 9]
+
+
+def test_dry_run_changes_and_records_nothing(
+    db_session: Session, settings: Settings, election: Election, officer: User
+) -> None:
+    before, seats = _counts(db_session), _assigned(db_session, election)
+    report = do_import(
+        db_session, settings, officer, election, csv_file([person(i) for i in range(5)]), dry_run=True
+    )
+    assert (report.rows, report.imported, report.committed, report.records_root) == (5, 5, False, None)
+    assert report.by_station == {"DE-BER-01": 5}
+    assert _counts(db_session) == before
+    assert _assigned(db_session, election) == seats
+    data, _ = bad_file(db_session, settings, election, officer)
+    before = _counts(db_session)
+    with pytest.raises(imports.ImportRejected):
+        do_import(db_session, settings, officer, election, data, dry_run=True)
+    assert _counts(db_session) == before
+
+
+def test_station_capacity_is_respected(
+    db_session: Session, settings: Settings, election: Election, officer: User
+) -> None:
+    for station in db_session.scalars(select(Station).where(Station.election_id == election.id)):
+        if station.country.code == "AE":
+            station.capacity = 1
+    db_session.commit()
+    gulf = {"host_country": "AE", "city": "Dubai", "constituency": "OV-ME"}
+    rows = [person(i, **gulf) for i in range(3)] + [person(3, station="AE-DXB-01", **gulf)]
+    report = do_import(db_session, settings, officer, election, csv_file(rows), skip_invalid=True)
+    assert report.by_station == {"AE-DXB-01": 1, "AE-AUH-01": 1}
+    assert [(line, name) for line, name, _ in report.rejected] == [(4, "station"), (5, "station")]
+    assert "every station is at capacity" in report.rejected[0][2]
+    assert _assigned(db_session, election)["AE-DXB-01"] == 1
+    assert _assigned(db_session, election)["AE-AUH-01"] == 1
+
+
+def test_likely_duplicates_go_to_review(
+    db_session: Session, settings: Settings, election: Election, officer: User
+) -> None:
+    registered = service.enrol(
+        db_session,
+        settings,
+        officer,
+        election,
+        voter(
+            given_name="Mohammed",
+            family_name="Al-Hassan",
+            date_of_birth="1980-02-02",
+            documents=[{"type": "passport", "number": "MH000001"}],
+        ),
+    )
+    db_session.commit()
+    rows = [
+        person(
+            0,
+            given_name="Muhammad",
+            family_name="Alhasan",
+            date_of_birth="1980-02-02",
+            host_country="FR",
+            city="Paris",
+        ),  # line 2: vs registered
+        person(1, given_name="Leila", family_name="Nasser", date_of_birth="1975-03-03"),  # 3
+        person(2, given_name="Layla", family_name="Nasser", date_of_birth="1975-03-03"),  # 4: vs line 3
+        person(3, given_name="Nasser", family_name="Leila", date_of_birth="1975-03-03"),  # 5: swapped, vs 3
+        person(4, given_name="Jonas", family_name="Berg", date_of_birth="1975-03-03"),  # 6: no match
+    ]
+    report = do_import(db_session, settings, officer, election, csv_file(rows))
+    by_line: dict[Any, int] = {
+        h.voter_id: int(str(h.changes["line"]))
+        for h in db_session.scalars(select(VoterHistory).where(VoterHistory.kind == "imported"))
+    }
+    by_line[registered.id] = 0
+    pairs = sorted(
+        (by_line[r.voter_id], by_line[r.candidate_id])
+        for r in db_session.scalars(select(DuplicateReview).where(DuplicateReview.election_id == election.id))
+    )
+    assert (2, 0) in pairs
+    assert (4, 3) in pairs
+    assert (5, 3) in pairs
+    assert all(a > b for a, b in pairs)  # the newer entry is the one under review
+    assert not any(6 in pair for pair in pairs)
+    assert report.flagged == len(pairs)
+
+
+def test_worker_processes_and_chunks_give_the_same_result(
+    db_session: Session, settings: Settings, election: Election, officer: User
+) -> None:
+    rows = [person(i) for i in range(10)] + [person(10, doc1_number="P100001"), person(11, sex="Q")]
+    progress: list[tuple[int, int]] = []
+    with pytest.raises(imports.ImportRejected) as caught:
+        do_import(
+            db_session,
+            settings,
+            officer,
+            election,
+            csv_file(rows),
+            workers=2,
+            chunk_rows=3,
+            progress=lambda done, total: progress.append((done, total)),
+        )
+    assert caught.value.report.rejected == [
+        (12, "doc1_number", "same document as line 3"),
+        (13, "sex", "Use F, M or X."),
+    ]
+    assert progress[-1] == (12, 12)
+    report = do_import(
+        db_session, settings, officer, election, csv_file(rows), workers=2, chunk_rows=3, skip_invalid=True
+    )
+    assert report.imported == 10
+    assert recomputed_root(db_session, f"import voters.csv {report.file_sha256[:12]}") == report.records_root
+
+
+def test_file_format(db_session: Session, settings: Settings, election: Election, officer: User) -> None:
+    few = (
+        "given_name",
+        "family_name",
+        "date_of_birth",
+        "constituency",
+        "host_country",
+        "doc1_type",
+        "doc1_number",
+    )
+    rows = [{k: v for k, v in person(i).items() if k in few} for i in range(2)]
+    report = do_import(
+        db_session, settings, officer, election, csv_file(rows, few, bom=True, delimiter=";"), dry_run=True
+    )
+    assert (report.rows, report.imported) == (2, 2)
+    with pytest.raises(ValidationError) as caught:
+        do_import(db_session, settings, officer, election, csv_file(rows, (*few, "nickname")))
+    assert "nickname" in caught.value.fields["header"][0]
+    with pytest.raises(ValidationError):
+        do_import(db_session, settings, officer, election, b"given_name\nAmira\n")
+    with pytest.raises(ValidationError, match="UTF-8"):
+        do_import(db_session, settings, officer, election, csv_file(rows).replace(b"Amira", b"Am\xefra"))
+    with pytest.raises(ValidationError, match="XLSX"):
+        do_import(db_session, settings, officer, election, b"PK\x03\x04" + b"\0" * 100)
+    quoted = csv_file([person(0, given_name="Amira\nMaria", city="Berlin, Mitte"), person(1, sex="Q")])
+    with pytest.raises(imports.ImportRejected) as rejected:
+        do_import(db_session, settings, officer, election, quoted)
+    assert rejected.value.report.rejected == [(4, "sex", "Use F, M or X.")]  # the first record spans 2 lines
+
+
+def test_only_officers_and_only_while_registration_is_open(
+    db_session: Session, settings: Settings, election: Election, make_user
+) -> None:
+    observer = make_user("olga", "observer")
+    with pytest.raises(PermissionDenied):
+        do_import(db_session, settings, observer, election, csv_file([person(0)]))
+    service.advance(db_session, None, election, "exhibition")
+    with pytest.raises(WrongPhase):
+        do_import(db_session, settings, None, election, csv_file([person(0)]))
+
+
+# --- the CLI ---------------------------------------------------------------------------------
+
+
+def test_cli_exit_codes_and_report_file(
+    app: Flask, db_session: Session, settings: Settings, election: Election, officer: User, tmp_path: Path
+) -> None:
+    good = tmp_path / "good.csv"
+    good.write_bytes(csv_file([person(i) for i in range(20, 23)]))
+    checked = run(app, "voters", "import", str(good), "--election", "ge2027", "--dry-run")
+    assert checked.exit_code == 0, checked.output
+    assert "3 rows; would import 3; rejected 0" in checked.output
+    assert db_session.scalar(select(func.count()).select_from(Voter)) == 1 - 1
+
+    data, _ = bad_file(db_session, settings, election, officer)
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(data)
+    refused = run(app, "voters", "import", str(bad), "--election", "GE2027")
+    assert refused.exit_code == 65, refused.output
+    assert "6 of 8 rows were rejected; nothing was imported" in refused.output
+    report = list(csv.reader((tmp_path / "bad.csv.rejected.csv").read_text(encoding="utf-8").splitlines()))
+    assert [r[0] for r in report[1:]] == ["3", "4", "5", "6", "7", "8"]
+    db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(Voter)) == 1
+
+    elsewhere = tmp_path / "problems.csv"
+    skipped = run(
+        app,
+        "voters",
+        "import",
+        str(bad),
+        "--election",
+        "GE2027",
+        "--skip-invalid",
+        "--report",
+        str(elsewhere),
+    )
+    assert skipped.exit_code == 0, skipped.output
+    assert "imported 2; rejected 6" in skipped.output
+    assert "warning: 6 rejected rows were skipped" in skipped.output
+    assert elsewhere.read_text(encoding="utf-8").count("\n") == 7
+
+    imported = run(app, "voters", "import", str(good), "--election", "GE2027")
+    assert imported.exit_code == 0, imported.output
+    assert "DE-BER-01" in imported.output
+    assert "records root" in imported.output
+    db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(Voter)) == 1 + 2 + 3
+    assert len(_entries(db_session, "registration.import_completed")) == 2
+
+    assert run(app, "voters", "import", str(good), "--election", "NOPE").exit_code == 66
+
+
+# --- the upload page -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def import_client(client: FlaskClient) -> FlaskClient:
+    return client
+
+
+def _upload(client: FlaskClient, data: bytes, mode: str, name: str = "voters.csv") -> TestResponse:
+    token = csrf_token(client, "/elections/GE2027/import")
+    return client.post(
+        "/elections/GE2027/import",
+        content_type="multipart/form-data",
+        data={"csrf_token": token, "mode": mode, "file": (io.BytesIO(data), name)},
+    )
+
+
+def test_upload_page(
+    import_client: FlaskClient,
+    db_session: Session,
+    settings: Settings,
+    election: Election,
+    officer: User,
+    make_user,
+) -> None:
+    client = import_client
+    assert login(client, "reggie").status_code == 302
+    checked = _upload(client, csv_file([person(i) for i in range(3)]), "check")
+    assert checked.status_code == 200
+    assert "3 of 3 rows can be imported" in checked.get_data(as_text=True)
+    assert db_session.scalar(select(func.count()).select_from(Voter)) == 0
+
+    data, _ = bad_file(db_session, settings, election, officer)
+    refused = _upload(client, data, "import")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "6 of 8 rows were rejected" in page
+    assert "same document as line 2" in page
+    link = page.split('href="/elections/GE2027/import/')[1].split('"')[0]
+    download = client.get(f"/elections/GE2027/import/{link}")
+    assert download.status_code == 200
+    assert download.mimetype == "text/csv"
+    assert download.get_data(as_text=True).startswith("line,field,message\n3,date_of_birth,")
+    download.close()
+    db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(Voter)) == 1
+
+    imported = _upload(client, data, "import_valid")
+    assert imported.status_code == 200
+    assert "Imported 2 voters." in imported.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(Voter)) == 3
+    assert len(_entries(db_session, "registration.import_completed")) == 1
+
+    no_csrf = client.post(
+        "/elections/GE2027/import",
+        content_type="multipart/form-data",
+        data={"mode": "import", "file": (io.BytesIO(data), "x.csv")},
+    )
+    assert no_csrf.status_code == 400
+
+    make_user("admin2", "admin")
+    other = import_client.application.test_client()
+    assert login(other, "admin2").status_code == 302
+    assert other.get(f"/elections/GE2027/import/{link}").status_code == 404  # not their report
+    assert other.get("/elections/GE2027/import/..%2F..%2Fsecret/rejected.csv").status_code == 404
+    make_user("olga", "observer")
+    observer = import_client.application.test_client()
+    assert login(observer, "olga").status_code == 302
+    assert observer.get("/elections/GE2027/import").status_code == 403
+    assert observer.get(f"/elections/GE2027/import/{link}").status_code == 403
