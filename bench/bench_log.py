@@ -43,25 +43,10 @@ def _fresh(url: str, instance: Path) -> Engine:
             Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
     create_app(settings)  # registers the event types
     engine = make_engine(url)
-    with engine.begin() as connection:
-        for table in (
-            "audit_cosignatures",
-            "audit_checkpoints",
-            "audit_keys",
-            "audit_hashes",
-            "audit_entries",
-            "audit_head",
-            "api_tokens",
-            "users",
-            "alembic_version",
-        ):
-            connection.execute(
-                text(
-                    f"DROP TABLE IF EXISTS {table} CASCADE"
-                    if engine.dialect.name == "postgresql"
-                    else f"DROP TABLE IF EXISTS {table}"
-                )
-            )
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:  # a clean slate: the bench owns this database
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
     migrate.upgrade(engine)
     with sessionmaker(bind=engine)() as session, session.begin():
         keys.create_log(session, settings)
