@@ -22,8 +22,9 @@ import os
 import re
 import tarfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,8 @@ from audit.jcs import CanonicalError, canonical_bytes, has_float, is_canonical, 
 
 PARALLEL_THRESHOLD = 200_000  # entries; below it, starting workers costs more than it saves
 CHUNK_BYTES = 8 << 20  # per chunk: bounds memory, paces the progress bar
+# Workers get smaller chunks, so none idles long while another finishes the last one.
+WORKER_CHUNK_BYTES = 2 << 20
 SCOPE_KEYS = frozenset({"election", "station", "country"})
 ACTOR_KEYS = frozenset({"user", "role"})
 _SCALARS = frozenset({str, int, bool, type(None)})
@@ -319,15 +322,16 @@ def _explain(entry: Any, seq: int, last_time: str) -> str:
 # --- entries: the whole log ---------------------------------------------------------------
 
 
-def _chunks(data: bytes, count: int) -> Iterator[tuple[int, int, int]]:
-    """(start, end, seq0) of about `count` runs of whole lines."""
+def _chunks(data: bytes, count: int) -> list[tuple[int, int]]:
+    """(start, end) of about `count` runs of whole lines (finding line ends, not counting)."""
     step = max(1, len(data) // max(1, count))
-    start = seq0 = 0
+    bounds = []
+    start = 0
     while start < len(data):
         end = data.find(b"\n", min(start + step, len(data)) - 1) + 1 or len(data)
-        yield start, end, seq0
-        seq0 += data.count(b"\n", start, end)
+        bounds.append((start, end))
         start = end
+    return bounds
 
 
 _SHARED: bytes = b""  # the log, inherited by forked workers instead of sent to them
@@ -342,29 +346,45 @@ def _levels_task(segment: bytes) -> list[bytes]:
     return merkle.subtree_levels(segment, (len(segment) // 32 - 1).bit_length())
 
 
-def _scan_all(data: bytes, jobs: int, progress: Progress | None) -> tuple[list[Scan], list[bytes]]:
-    """Scan every line and build the Merkle levels, in worker processes if jobs > 1."""
-    total = data.count(b"\n")
-    if jobs <= 1:
-        scans = []
-        for start, end, seq0 in _chunks(data, len(data) // CHUNK_BYTES + 1):
-            scans.append(scan_chunk(data[start:end], seq0))
-            if progress:
-                progress(len(scans[-1].hashes) // 32, total)
-            if scans[-1].error:
-                break
-        return scans, merkle.subtree_levels(b"".join(s.hashes for s in scans))
+def _scan_all(
+    data: bytes, jobs: int, parallel_threshold: int, progress: Progress | None
+) -> tuple[list[Scan], list[bytes]]:
+    """Scan every line and build the Merkle levels, in worker processes for large logs.
+
+    Counting lines is a pass over the whole log, so it is done only where needed: to
+    give each worker its first seq, and for the progress bar's total."""
+    if jobs > 1:
+        bounds = _chunks(data, max(jobs * 4, len(data) // WORKER_CHUNK_BYTES))
+        counts = [data.count(b"\n", start, end) for start, end in bounds]
+        if sum(counts) > parallel_threshold:
+            return _scan_parallel(data, bounds, counts, jobs, progress)
+    total = data.count(b"\n") if progress else 0
+    scans: list[Scan] = []
+    seq0 = 0
+    for start, end in _chunks(data, len(data) // CHUNK_BYTES + 1):
+        scans.append(scan_chunk(data[start:end], seq0))
+        seq0 += len(scans[-1].hashes) // 32
+        if progress:
+            progress(len(scans[-1].hashes) // 32, total)
+        if scans[-1].error:
+            break
+    return scans, merkle.subtree_levels(b"".join(s.hashes for s in scans))
+
+
+def _scan_parallel(
+    data: bytes, bounds: list[tuple[int, int]], counts: list[int], jobs: int, progress: Progress | None
+) -> tuple[list[Scan], list[bytes]]:
     global _SHARED
-    methods = multiprocessing.get_all_start_methods()
-    forked = "fork" in methods
+    total = sum(counts)
+    forked = "fork" in multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if forked else "spawn")
+    tasks = [
+        (None if forked else data[start:end], start, end, seq0)
+        for (start, end), seq0 in zip(bounds, accumulate(counts, initial=0), strict=False)
+    ]
     _SHARED = data if forked else b""
     try:
         with context.Pool(jobs) as pool:
-            tasks = [
-                (None if forked else data[start:end], start, end, seq0)
-                for start, end, seq0 in _chunks(data, max(jobs * 4, len(data) // CHUNK_BYTES))
-            ]
             scans = []
             for scan in pool.imap(_scan_task, tasks):
                 scans.append(scan)
@@ -703,11 +723,10 @@ def verify_bundle(
         if not bundle.log:
             raise Failed("entry", 0, "the log is empty")
         jobs = jobs or os.cpu_count() or 1
-        parallel = jobs if jobs > 1 and bundle.log.count(b"\n") > parallel_threshold else 1
         complete = bundle.log
         if not complete.endswith(b"\n"):  # reported in order, after the lines before it
             complete = complete[: complete.rfind(b"\n") + 1]
-        scans, levels = _scan_all(complete, parallel, progress)
+        scans, levels = _scan_all(complete, jobs, parallel_threshold, progress)
         _summarize(scans, report)
         replay = Replay(log_vkey, _bodies(texts))
         _check_entries(bundle.log, scans, replay)

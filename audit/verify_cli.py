@@ -45,8 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exit:  # argparse exits 2 on usage errors, 0 for --help
-        return exit.code if isinstance(exit.code, int) else 2
+    except SystemExit as stop:  # argparse exits 2 on usage errors, 0 for --help
+        return stop.code if isinstance(stop.code, int) else 2
     try:
         note.parse_vkey(args.log_key)
     except note.NoteError as error:

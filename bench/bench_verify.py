@@ -249,13 +249,16 @@ def baseline(directory: Path) -> bytes:
     return h
 
 
-def _median_seconds(run: Callable[[], object], repeat: int) -> float:
-    times = []
+def _medians(runs: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
+    """Median seconds of each run; rounds interleave them, so a busy spell on the machine
+    slows every contender rather than one."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(repeat):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, run in runs.items():
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(seconds) for name, seconds in times.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -280,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
             "verifier, 1 process": lambda: _checked(directory, vkey, 1),
             f"verifier, {cores} processes": lambda: _checked(directory, vkey, cores),
         }
-        medians = {name: _median_seconds(run, args.repeat) for name, run in runs.items()}
+        medians = _medians(runs, args.repeat)
     floor = medians["baseline (hashlib loop)"]
     for name, seconds in medians.items():
         print(
