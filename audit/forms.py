@@ -30,7 +30,8 @@ class ConsistencyForm(QueryForm):
 
 
 # The spec's parameter is `from`, a Python keyword, so the field is attached by name.
-setattr(ConsistencyForm, "from", IntegerField(validators=[InputRequired(), NumberRange(min=0)]))  # noqa: B010
+# RFC 9162 has no consistency proof from the empty tree, so `from` starts at 1.
+setattr(ConsistencyForm, "from", IntegerField(validators=[InputRequired(), NumberRange(min=1)]))  # noqa: B010
 
 
 class CosignatureForm(QueryForm):

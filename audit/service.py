@@ -158,6 +158,8 @@ def inclusion_proof(session: Session, index: int, tree_size: int) -> list[bytes]
 
 
 def consistency_proof(session: Session, old_size: int, new_size: int) -> list[bytes]:
+    if old_size < 1:
+        raise ValidationError("A consistency proof starts from a tree of at least one entry.")
     _check_sizes(session, old_size, new_size)
     return merkle.prove_tree(new_size, old_size, _reader(session))
 

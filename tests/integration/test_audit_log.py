@@ -120,6 +120,9 @@ def test_api_reads(client: FlaskClient, db_session: Session) -> None:
     bad = client.get("/api/v1/audit/proof/inclusion?index=-1&size=abc")
     assert bad.status_code == 422
     assert set(bad.get_json()["fields"]) == {"index", "size"}
+    empty = client.get(f"/api/v1/audit/proof/consistency?from=0&to={size}")
+    assert empty.status_code == 422
+    assert "from" in empty.get_json()["fields"]
     beyond = client.get(f"/api/v1/audit/proof/inclusion?index=0&size={size + 5}")
     assert beyond.status_code == 422
     assert "the log has" in beyond.get_json()["error"]
