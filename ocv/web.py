@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, flash, request
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from ocv.auth import service as accounts
 from ocv.auth.models import User
 from ocv.db import request_session
-from ocv.errors import AuthenticationFailed
+from ocv.errors import AuthenticationFailed, ValidationError
 from ocv.settings import Settings
 
 
@@ -37,3 +38,15 @@ def api_user(required: bool = True) -> User | None:
             raise AuthenticationFailed("Send an API token: 'Authorization: Bearer <token>'.")
         return None
     return accounts.user_for_token(request_session(), token.strip())
+
+
+def show_errors(form: FlaskForm, error: ValidationError) -> None:
+    """Put a service's field errors on the form; the rest becomes a flash message."""
+    shown = False
+    for name, messages in error.fields.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = [*field.errors, *messages]
+            shown = True
+    if not shown:
+        flash(error.message, "error")

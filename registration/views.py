@@ -16,11 +16,10 @@ from wtforms import SelectChoice
 from ocv.auth.forms import ActionForm
 from ocv.auth.models import User
 from ocv.auth.permissions import Permission, can, require
-from ocv.auth.views import show_errors
 from ocv.db import request_session
 from ocv.errors import NotFound, ValidationError
 from ocv.security import limiter
-from ocv.web import current_settings, signed_in_user
+from ocv.web import current_settings, show_errors, signed_in_user
 from registration import lists, objections, regno, service
 from registration.errors import MistypedRegNo
 from registration.forms import (

@@ -6,7 +6,6 @@ import segno
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import login_required, logout_user
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from ocv.auth import service as accounts
@@ -27,7 +26,7 @@ from ocv.auth.session import refresh_session, start_session
 from ocv.db import request_session
 from ocv.errors import ValidationError
 from ocv.security import csrf, limiter
-from ocv.web import api_user, current_settings, signed_in_user
+from ocv.web import api_user, current_settings, show_errors, signed_in_user
 
 bp = Blueprint("auth", __name__)
 api_bp = Blueprint("auth_api", __name__, url_prefix="/api/v1")
@@ -38,18 +37,6 @@ def _me() -> User:
     user = signed_in_user()
     assert user is not None  # guarded by login_required
     return user
-
-
-def show_errors(form: FlaskForm, error: ValidationError) -> None:
-    """Put a service's field errors on the form; the rest becomes a flash message."""
-    shown = False
-    for name, messages in error.fields.items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = [*field.errors, *messages]
-            shown = True
-    if not shown:
-        flash(error.message, "error")
 
 
 def login_error_message(code: str | None) -> str:
