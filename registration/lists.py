@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from ocv import events
 from ocv.auth.models import User
-from ocv.auth.permissions import Permission, require
 from ocv.errors import NotFound
 from registration import regno
 from registration.errors import MistypedRegNo
@@ -76,10 +75,6 @@ def registry_counts(session: Session) -> dict[str, Any]:
     for election, station, status, n in rows:
         counts.setdefault(election, {}).setdefault(station, {})[status] = n
     return counts
-
-
-def require_list_reader(user: User) -> None:
-    require(user, Permission.REGISTER_VOTERS)
 
 
 # --- voter self-check --------------------------------------------------------------------
