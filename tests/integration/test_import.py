@@ -28,7 +28,7 @@ from registration.import_rows import COLUMNS
 from registration.models import DuplicateReview, Election, Station, Voter, VoterDocument, VoterHistory
 from tests.conftest import csrf_token, login
 from tests.integration.test_cli import run
-from tests.integration.test_registration import demo_definition, voter
+from tests.integration.test_registration import voter
 
 GIVEN = [
     "Amira",
@@ -84,19 +84,6 @@ def csv_file(
     writer.writeheader()
     writer.writerows(rows)
     return (b"\xef\xbb\xbf" if bom else b"") + out.getvalue().encode("utf-8")
-
-
-@pytest.fixture
-def election(db_session: Session) -> Election:
-    e = service.load_election(db_session, None, demo_definition())
-    service.advance(db_session, None, e, "registration_open")
-    db_session.commit()
-    return e
-
-
-@pytest.fixture
-def officer(make_user: Any) -> User:
-    return make_user("reggie", "registration_officer")
 
 
 def do_import(

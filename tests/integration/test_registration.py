@@ -46,19 +46,6 @@ def voter(**changes: object) -> dict[str, object]:
     return raw
 
 
-@pytest.fixture
-def election(db_session: Session) -> Election:
-    e = service.load_election(db_session, None, demo_definition())
-    service.advance(db_session, None, e, "registration_open")
-    db_session.commit()
-    return e
-
-
-@pytest.fixture
-def officer(make_user):  # type: ignore[no-untyped-def]
-    return make_user("reggie", "registration_officer")
-
-
 def _types(session: Session) -> list[str]:
     return list(session.scalars(select(Entry.type).order_by(Entry.seq)))
 
