@@ -13,19 +13,19 @@ import csv
 import datetime as dt
 import hashlib
 import re
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import NamedTuple, TextIO
+from typing import Any, NamedTuple, TextIO
 
 import orjson
 import rfc8785
 
 from audit import merkle
+from ocv import ids
 from ocv.errors import ValidationError
 from registration import names, regno
 from registration.enrolment import ElectionIndex, name_parts
-from registration.models import Election
+from registration.models import Election, VoterStatus
 from registration.privacy import DocumentKeys
 from registration.voter_data import validate
 
@@ -60,58 +60,55 @@ REQUIRED_COLUMNS = (
 )
 
 Problem = tuple[int, str, str]  # line, field, message
+REGISTERED = VoterStatus.REGISTERED.value
 
 
 class Row(NamedTuple):
-    """An accepted row: the voter as validated, with a fresh id and registration number.
-    Plain strings only: rows cross process boundaries, and pickling is cheap for them."""
+    """An accepted row, validated, with a fresh id and registration number, and its database
+    rows built already: settling a chunk only adds the station. Plain data only: rows cross
+    process boundaries, and pickling is cheap for them."""
 
     line: int
-    voter_id: str  # a new UUID, as 32 hex digits
+    voter_id: str  # a new UUIDv7, as 32 hex digits
     reg_no: str
-    given_name: str
-    family_name: str
-    father_name: str | None
-    grandfather_name: str | None
-    names_original_script: str | None
     date_of_birth: str  # ISO
-    sex: str | None
-    phone: str | None
-    email: str | None
     constituency: str
     host_country: str
-    station: str | None
+    station: str | None  # as asked for
     city: str  # case-folded, "" when not given
     name_key: str  # the blocking key (family name)
     given_key: str  # the same key of the given name, to catch a given/family swap
-    documents: tuple[tuple[str, str, str], ...]  # (type, keyed hash, sealed number)
+    names: names.NameParts
+    voter: tuple[Any, ...]  # the `voters` row in import_store.VOTER_COLUMNS order, less station_id
+    documents: tuple[tuple[Any, ...], ...]  # `voter_documents` rows: (election, voter, type, hash, sealed)
+    commitment_head: bytes  # the record's JCS up to the station's value (see `commitment`)
 
-    def parts(self) -> names.NameParts:
-        return names.NameParts(
-            self.given_name,
-            self.family_name,
-            self.father_name,
-            self.grandfather_name,
-            self.names_original_script,
-        )
+    def renumbered(self, reg_no: str) -> Row:
+        """The same row under another registration number (the one drawn was taken)."""
+        voter = (*self.voter[:2], reg_no, *self.voter[3:])
+        head = commitment_head(reg_no, self.constituency, self.host_country, (d[3] for d in self.documents))
+        return self._replace(reg_no=reg_no, voter=voter, commitment_head=head)
 
 
 @dataclass(frozen=True)
 class Rules:
-    """What checking a row needs of an election, as plain (picklable) data."""
+    """What checking a row and building its database rows need of an election, as plain
+    (picklable) data."""
 
     code: str
     polling_day: dt.date
     minimum_age: int
     accepted_documents: tuple[str, ...]
     documents_required: int
-    constituencies: frozenset[str]
-    countries: frozenset[str]
+    constituencies: dict[str, int]  # code → row id
+    countries: dict[str, int]  # code → row id
     stations: tuple[tuple[str, str], ...]  # (station code, country code)
     key_secret: str
+    election_id: int = 0
+    now: Any = None  # the rows' timestamp, as the driver takes it
 
     @classmethod
-    def of(cls, index: ElectionIndex, key_secret: str) -> Rules:
+    def of(cls, index: ElectionIndex, key_secret: str, now: Any = None) -> Rules:
         e = index.election
         return cls(
             code=e.code,
@@ -119,10 +116,12 @@ class Rules:
             minimum_age=e.minimum_age,
             accepted_documents=tuple(e.accepted_documents),
             documents_required=e.documents_required,
-            constituencies=frozenset(index.constituencies),
-            countries=frozenset(index.countries),
+            constituencies={code: c.id for code, c in index.constituencies.items()},
+            countries={code: c.id for code, c in index.countries.items()},
             stations=tuple(sorted((code, s.country.code) for code, s in index.stations.items())),
             key_secret=key_secret,
+            election_id=e.id,
+            now=now,
         )
 
 
@@ -221,30 +220,54 @@ class Checker:
         except ValidationError as error:
             return [(line, name, message) for name, messages in error.fields.items() for message in messages]
         parts = name_parts(data)
+        rules, voter_id, reg_no = self.rules, ids.uuid7_hex(), regno.generate()
         documents = tuple(
-            (d.type, self.keys.number_hash(self.rules.code, d.type, d.number), self.keys.seal(d.number))
+            (
+                rules.election_id,
+                voter_id,
+                d.type,
+                self.keys.number_hash(rules.code, d.type, d.number),
+                self.keys.seal(d.number),
+            )
             for d in data.documents
         )
-        return Row(
-            line,
-            uuid.uuid4().hex,
-            regno.generate(),
+        name_key = names.blocking_key(parts)
+        born = data.date_of_birth.isoformat()
+        voter = (
+            voter_id,
+            rules.election_id,
+            reg_no,
             data.given_name,
             data.family_name,
             data.father_name,
             data.grandfather_name,
             data.names_original_script,
-            data.date_of_birth.isoformat(),
+            born,
             data.sex,
             data.phone,
             data.email,
+            rules.constituencies[data.constituency],
+            rules.countries[data.host_country],
+            REGISTERED,
+            name_key,
+            rules.now,
+            rules.now,
+        )
+        return Row(
+            line,
+            voter_id,
+            reg_no,
+            born,
             data.constituency,
             data.host_country,
             data.station,
             (data.city or "").casefold(),
-            names.blocking_key(parts),
+            name_key,
             names.latin_key(parts.given)[:3],
+            parts,
+            voter,
             documents,
+            commitment_head(reg_no, data.constituency, data.host_country, (d[3] for d in documents)),
         )
 
     def check_all(self, chunk: Iterable[tuple[int, list[str]]]) -> list[Row | list[Problem]]:
@@ -271,21 +294,27 @@ def check_in_worker(chunk: list[tuple[int, list[str]]]) -> list[Row | list[Probl
 _PLAIN = re.compile(r"[ !#-\[\]-~]*\Z")
 
 
-def commitment(reg_no: str, station: str, constituency: str, country: str, hashes: Iterable[str]) -> bytes:
-    """SHA-256 of the JCS of an imported record as the audit log would show it (no personal data)."""
+def commitment_head(reg_no: str, constituency: str, country: str, hashes: Iterable[str]) -> bytes:
+    """The JCS (RFC 8785) of an imported record as the audit log would show it (no personal
+    data), up to the value of its last key, "station": the station is settled later."""
     documents = sorted(hashes)
     record = {
         "constituency": constituency,
         "country": country,
         "documents": documents,
         "reg_no": reg_no,
-        "station": station,
+        "station": "",
     }
-    if _PLAIN.match("".join((reg_no, station, constituency, country, *documents))):
+    if _PLAIN.match("".join((reg_no, constituency, country, *documents))):
         canonical = orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
     else:
         canonical = rfc8785.dumps(record)
-    return hashlib.sha256(canonical).digest()
+    return canonical[: -len(b'""}')]
+
+
+def commitment(head: bytes, station_jcs: bytes) -> bytes:
+    """SHA-256 of the record's JCS: `head`, then the station code as JCS, then the closing brace."""
+    return hashlib.sha256(head + station_jcs + b"}").digest()
 
 
 class RootBuilder:

@@ -34,11 +34,11 @@ VOTER_COLUMNS = (
     "email",
     "constituency_id",
     "country_id",
-    "station_id",
     "status",
     "name_key",
     "created_at",
     "updated_at",
+    "station_id",  # last: the import settles it after the rest of the row is built
 )
 DOCUMENT_COLUMNS = ("election_id", "voter_id", "doc_type", "number_hash", "number_sealed")
 HISTORY_COLUMNS = ("voter_id", "kind", "officer", "reason", "changes", "at")

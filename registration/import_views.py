@@ -39,8 +39,15 @@ REPORT_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
 MODES = {"check": (True, False), "import": (False, False), "import_valid": (False, True)}  # dry_run, skip
 
 
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 class VoterImportForm(FlaskForm):
-    file = FileField(_l("Voters file (CSV, UTF-8)"), validators=[FileRequired()])
+    file = FileField(
+        _l("Voters file (CSV UTF-8 or XLSX)"),
+        validators=[FileRequired()],
+        render_kw={"accept": f".csv,.xlsx,text/csv,{XLSX_TYPE}"},
+    )
     mode = SelectField(
         _l("What to do"),
         choices=[

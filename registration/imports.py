@@ -1,4 +1,4 @@
-"""Bulk import of voters from a CSV file (docs/voter-import.md).
+"""Bulk import of voters from a CSV or XLSX file (docs/voter-import.md).
 
 One call, `import_voters`, streams the file: rows are checked in chunks (in worker
 processes for large files) by the enrolment rules, then each chunk is settled in order
@@ -29,6 +29,7 @@ from multiprocessing import get_context
 from pathlib import PurePath
 from typing import Any, BinaryIO
 
+import rfc8785
 from sqlalchemy.orm import Session
 
 from ocv import events
@@ -37,12 +38,12 @@ from ocv.auth.permissions import Permission, require
 from ocv.db import utcnow
 from ocv.errors import ValidationError
 from ocv.settings import Settings
-from registration import import_rows, names, regno
+from registration import import_rows, import_xlsx, names, regno
 from registration.enrolment import DUPLICATE_THRESHOLD, ElectionIndex, take_seat
 from registration.errors import StationFull
 from registration.import_rows import Problem, RootBuilder, Row, Rules
 from registration.import_store import Candidate, Holder, Store, history_changes
-from registration.models import Election, ElectionStatus, Station, VoterStatus
+from registration.models import Election, ElectionStatus, Station
 from registration.setup import require_status
 
 CHUNK_ROWS = 4000
@@ -105,7 +106,7 @@ def import_voters(
     workers: int | None = None,
     chunk_rows: int = CHUNK_ROWS,
 ) -> ImportReport:
-    """Import the voters of a CSV file into `election` (see the module's docstring).
+    """Import the voters of a CSV or XLSX file into `election` (see the module's docstring).
 
     Raises ImportRejected if rows were rejected and `skip_invalid` is not set, ValidationError
     for a file that cannot be read as the format, WrongPhase, StationFull (a concurrent
@@ -114,15 +115,17 @@ def import_voters(
     if officer is not None:
         require(officer, Permission.REGISTER_VOTERS)
     require_status(election, ElectionStatus.REGISTRATION_OPEN)
-    source, digest, expected = _spool(stream)
+    source, digest, expected, spreadsheet = _spool(stream)
     name = PurePath(filename).name or "upload"
     report = ImportReport(filename=name, file_sha256=digest, dry_run=dry_run)
     index = ElectionIndex.load(session, election)
-    rules = Rules.of(index, settings.key_secret)
-    text = io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
+    text = None if spreadsheet else io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
     savepoint = session.begin_nested()
     try:
-        columns, records = import_rows.read_rows(text)
+        if text is None:
+            columns, records, expected = import_xlsx.read_rows(source)
+        else:
+            columns, records = import_rows.read_rows(text)
         settle = _Settler(
             session,
             election,
@@ -131,6 +134,7 @@ def import_voters(
             officer.username if officer else "system",
             f"import {name} {digest[:12]}",
         )
+        rules = Rules.of(index, settings.key_secret, settle.now)
         if workers is None:
             workers = min(os.cpu_count() or 1, MAX_WORKERS) if expected >= POOL_MIN_ROWS else 1
         with settle.store:
@@ -151,7 +155,8 @@ def import_voters(
     finally:
         if savepoint.is_active:
             savepoint.rollback()
-        text.detach()
+        if text is not None:
+            text.detach()
         if source is not stream:
             source.close()
     report.records_root = settle.root.root().hex()
@@ -177,9 +182,10 @@ def import_voters(
 # --- reading and checking ----------------------------------------------------------------
 
 
-def _spool(stream: BinaryIO) -> tuple[BinaryIO, str, int]:
-    """A seekable copy of the stream (the stream itself when it can seek), its SHA-256, and
-    the number of data lines (for the progress bar), in one read."""
+def _spool(stream: BinaryIO) -> tuple[BinaryIO, str, int, bool]:
+    """A seekable copy of the stream (the stream itself when it can seek), its SHA-256, the
+    number of lines (for a CSV file's progress bar), and whether it is a spreadsheet (XLSX),
+    in one read."""
     sha256, lines = hashlib.sha256(), 0
     seekable = stream.seekable()
     copy: BinaryIO = stream if seekable else tempfile.TemporaryFile()  # noqa: SIM115 (returned)
@@ -192,10 +198,8 @@ def _spool(stream: BinaryIO) -> tuple[BinaryIO, str, int]:
         lines += block.count(b"\n")
         if not seekable:
             copy.write(block)
-    if first.startswith(b"PK\x03\x04"):
-        raise ValidationError("This looks like a spreadsheet (XLSX): save it as CSV UTF-8 and import that.")
     copy.seek(start)
-    return copy, sha256.hexdigest(), max(lines - 1, 0)
+    return copy, sha256.hexdigest(), max(lines - 1, 0), first.startswith(import_xlsx.MAGIC)
 
 
 def _checked(
@@ -243,10 +247,26 @@ def _chunks(records: Iterator[tuple[int, list[str]]], size: int) -> Iterator[lis
 @dataclass
 class _Seat:
     station: Station
+    code: str
+    station_id: int
+    jcs: bytes  # the code as JCS, for the records' commitments
     city: str
     capacity: int
     assigned: int  # as the registry had it, plus this import's
     taken: int = 0  # by this import
+
+    @classmethod
+    def of(cls, station: Station) -> _Seat:
+        code = station.code
+        return cls(
+            station,
+            code,
+            station.id,
+            rfc8785.dumps(code),
+            station.city.casefold(),
+            station.capacity,
+            station.assigned,
+        )
 
     @property
     def open(self) -> bool:
@@ -254,7 +274,7 @@ class _Seat:
 
 
 def _load(seat: _Seat) -> tuple[float, str]:
-    return seat.assigned / seat.capacity, seat.station.code
+    return seat.assigned / seat.capacity, seat.code
 
 
 class _Settler:
@@ -272,16 +292,12 @@ class _Settler:
         self.session, self.election, self.report = session, election, report
         self.officer, self.reason = officer, reason
         self.store = Store(session, election.id)
-        self.seats = {
-            code: _Seat(s, s.city.casefold(), s.capacity, s.assigned) for code, s in index.stations.items()
-        }
+        self.seats = {code: _Seat.of(s) for code, s in index.stations.items()}
         self.by_country: dict[str, list[_Seat]] = {}
         self.by_city: dict[tuple[str, str], list[_Seat]] = {}
         for seat in self.seats.values():
             self.by_country.setdefault(seat.station.country.code, []).append(seat)
             self.by_city.setdefault((seat.station.country.code, seat.city), []).append(seat)
-        self.constituency_ids = {code: c.id for code, c in index.constituencies.items()}
-        self.country_ids = {code: c.id for code, c in index.countries.items()}
         self.now = self.store.timestamp(utcnow())
         self.root = RootBuilder()
 
@@ -294,7 +310,7 @@ class _Settler:
                 rows.append(result)
             else:
                 rejected.extend(result)
-        known = self.store.known_documents([(t, h) for row in rows for t, h, _ in row.documents])
+        known = self.store.known_documents([(d[2], d[3]) for row in rows for d in row.documents])
         lines = self.store.import_lines({voter_id for voter_id, _ in known.values()}, self.reason)
         accepted: list[tuple[Row, _Seat]] = []
         seen: dict[tuple[str, str], int] = {}
@@ -302,7 +318,7 @@ class _Settler:
             problem = self._document_problem(row, known, lines, seen) or self._seat(row)
             if isinstance(problem, _Seat):
                 accepted.append((row, problem))
-                seen.update(((t, h), row.line) for t, h, _ in row.documents)
+                seen.update(((d[2], d[3]), row.line) for d in row.documents)
             else:
                 rejected.append(problem)
         rejected.sort(key=lambda p: p[0])  # stable: a row's problems stay in their order
@@ -318,7 +334,7 @@ class _Settler:
         lines: dict[str, int],
         seen: dict[tuple[str, str], int],
     ) -> Problem | None:
-        for slot, (doc_type, number_hash, _) in enumerate(row.documents, 1):
+        for slot, (_, _, doc_type, number_hash, _) in enumerate(row.documents, 1):
             holder = known.get((doc_type, number_hash))
             if holder is not None:
                 voter_id, reg_no = holder
@@ -367,63 +383,25 @@ class _Settler:
             for row, seat in accepted:
                 if row.reg_no in clash:
                     clash.discard(row.reg_no)  # the first keeps its number, unless the registry has it
-                    row = row._replace(reg_no=regno.generate())
+                    row = row.renumbered(regno.generate())
                 fixed.append((row, seat))
             accepted = fixed
 
     def _write(self, accepted: list[tuple[Row, _Seat]]) -> None:
-        election_id, now, registered = self.election.id, self.now, VoterStatus.REGISTERED.value
+        officer, reason, now, report = self.officer, self.reason, self.now, self.report
         voters: list[tuple[Any, ...]] = []
         documents: list[tuple[Any, ...]] = []
         history: list[tuple[Any, ...]] = []
         for row, seat in accepted:
-            station = seat.station
-            voters.append(
-                (
-                    row.voter_id,
-                    election_id,
-                    row.reg_no,
-                    row.given_name,
-                    row.family_name,
-                    row.father_name,
-                    row.grandfather_name,
-                    row.names_original_script,
-                    row.date_of_birth,
-                    row.sex,
-                    row.phone,
-                    row.email,
-                    self.constituency_ids[row.constituency],
-                    self.country_ids[row.host_country],
-                    station.id,
-                    registered,
-                    row.name_key,
-                    now,
-                    now,
-                )
-            )
-            documents.extend((election_id, row.voter_id, t, h, sealed) for t, h, sealed in row.documents)
+            voters.append((*row.voter, seat.station_id))
+            documents.extend(row.documents)
             history.append(
-                (
-                    row.voter_id,
-                    "imported",
-                    self.officer,
-                    self.reason,
-                    history_changes(station.code, row.line),
-                    now,
-                )
+                (row.voter_id, "imported", officer, reason, history_changes(seat.code, row.line), now)
             )
-            self.root.add(
-                import_rows.commitment(
-                    row.reg_no,
-                    station.code,
-                    row.constituency,
-                    row.host_country,
-                    (h for _, h, _ in row.documents),
-                )
-            )
-            self.report.by_station[station.code] += 1
-            self.report.by_constituency[row.constituency] += 1
-        self.report.imported += len(accepted)
+            self.root.add(import_rows.commitment(row.commitment_head, seat.jcs))
+            report.by_station[seat.code] += 1
+            report.by_constituency[row.constituency] += 1
+        report.imported += len(accepted)
         self.store.write(voters, documents, history)
 
     def _flag_likely_duplicates(self, rows: list[Row]) -> None:
@@ -436,7 +414,7 @@ class _Settler:
         order = {row.voter_id: row.line for row in rows}
         reviews = []
         for row in rows:
-            parts, seen = row.parts(), set()
+            parts, seen = row.names, set()
             for key in dict.fromkeys((row.name_key, row.given_key)):
                 for other in found.get((row.date_of_birth, key), ()):
                     other_id = other[0]

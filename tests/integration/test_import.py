@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import io
 import json
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 import rfc8785
 from flask import Flask
@@ -26,6 +28,7 @@ from registration import imports, service
 from registration.errors import WrongPhase
 from registration.import_rows import COLUMNS
 from registration.models import DuplicateReview, Election, Station, Voter, VoterDocument, VoterHistory
+from registration.privacy import DocumentKeys
 from tests.conftest import csrf_token, login
 from tests.integration.test_cli import run
 from tests.integration.test_registration import voter
@@ -84,6 +87,19 @@ def csv_file(
     writer.writeheader()
     writer.writerows(rows)
     return (b"\xef\xbb\xbf" if bom else b"") + out.getvalue().encode("utf-8")
+
+
+def xlsx_file(rows: list[list[Any]]) -> bytes:
+    """A workbook whose first sheet holds `rows` as typed: dates and numbers as cells of their kind."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(row)
+    workbook.create_sheet("Notes").append(["not read: only the first sheet is"])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
 
 
 def do_import(
@@ -409,12 +425,58 @@ def test_file_format(db_session: Session, settings: Settings, election: Election
         do_import(db_session, settings, officer, election, b"given_name\nAmira\n")
     with pytest.raises(ValidationError, match="UTF-8"):
         do_import(db_session, settings, officer, election, csv_file(rows).replace(b"Amira", b"Am\xefra"))
-    with pytest.raises(ValidationError, match="XLSX"):
+    with pytest.raises(ValidationError, match="not a readable XLSX workbook"):
         do_import(db_session, settings, officer, election, b"PK\x03\x04" + b"\0" * 100)
     quoted = csv_file([person(0, given_name="Amira\nMaria", city="Berlin, Mitte"), person(1, sex="Q")])
     with pytest.raises(imports.ImportRejected) as rejected:
         do_import(db_session, settings, officer, election, quoted)
     assert rejected.value.report.rejected == [(4, "sex", "Use F, M or X.")]  # the first record spans 2 lines
+
+
+def test_xlsx_sheets_are_read_as_typed(
+    db_session: Session, settings: Settings, election: Election, officer: User
+) -> None:
+    header = ["Given_Name", "family_name", "date_of_birth", "constituency", "host_country", "city"]
+    header += ["doc1_type", "doc1_number"]
+    good = xlsx_file(
+        [
+            header,
+            ["Amira", "Haddad", dt.date(1990, 5, 17), "OV-EU", "DE", "Berlin", "passport", 81234567],
+            [],  # a blank row is skipped, but keeps its number
+            ["Jonas", "Weber", "1985-02-03", "ov-eu", "de", "Munich", "passport", "P 555-777"],
+            ["Lea", "Roth", dt.datetime(1970, 1, 2), "OV-EU", "DE", "", "national_id", "N7777777", None],  # noqa: DTZ001
+        ]
+    )
+    report = do_import(db_session, settings, officer, election, good)
+    assert (report.rows, report.imported, report.rejected, report.committed) == (3, 3, [], True)
+    assert report.file_sha256 == hashlib.sha256(good).hexdigest()
+    db_session.expire_all()
+    amira = db_session.scalars(select(Voter).where(Voter.family_name == "Haddad")).one()
+    assert amira.date_of_birth == dt.date(1990, 5, 17)
+    keys = DocumentKeys(settings.key_secret)
+    assert [keys.open(d.number_sealed) for d in amira.documents] == ["81234567"]  # not "81234567.0"
+    assert report.records_root == recomputed_root(db_session, f"import voters.csv {report.file_sha256[:12]}")
+
+    bad = xlsx_file(
+        [
+            header,
+            ["Omar", "Aziz", dt.date(2020, 1, 1), "OV-EU", "DE", "Berlin", "passport", "P9990001"],
+            ["Sara", "Aziz", dt.date(1990, 1, 1), "OV-EU", "DE", "Berlin", "passport", 81234567],
+            ["Ines", "Aziz", dt.date(1991, 1, 1), "OV-EU", "DE", "Berlin", "passport", "P9990003", "stray"],
+        ]
+    )
+    with pytest.raises(imports.ImportRejected) as caught:
+        do_import(db_session, settings, officer, election, bad)
+    assert [(line, name) for line, name, _ in caught.value.report.rejected] == [
+        (2, "date_of_birth"),
+        (3, "doc1_number"),
+        (4, "row"),
+    ]
+    with pytest.raises(ValidationError) as unknown:
+        do_import(db_session, settings, officer, election, xlsx_file([["given", "family"], ["A", "B"]]))
+    assert "Unknown column(s) 'given', 'family'" in unknown.value.fields["header"][0]
+    with pytest.raises(ValidationError, match="empty"):
+        do_import(db_session, settings, officer, election, xlsx_file([]))
 
 
 def test_only_officers_and_only_while_registration_is_open(
@@ -439,6 +501,12 @@ def test_cli_exit_codes_and_report_file(
     checked = run(app, "voters", "import", str(good), "--election", "ge2027", "--dry-run")
     assert checked.exit_code == 0, checked.output
     assert "3 rows; would import 3; rejected 0" in checked.output
+    sheet = tmp_path / "good.xlsx"
+    sheet.write_bytes(
+        xlsx_file([list(COLUMNS), *([person(i).get(c, "") for c in COLUMNS] for i in range(30, 32))])
+    )
+    checked_sheet = run(app, "voters", "import", str(sheet), "--election", "GE2027", "--dry-run")
+    assert "2 rows; would import 2; rejected 0" in checked_sheet.output, checked_sheet.output
     assert db_session.scalar(select(func.count()).select_from(Voter)) == 1 - 1
 
     data, _ = bad_file(db_session, settings, election, officer)
@@ -510,6 +578,9 @@ def test_upload_page(
     checked = _upload(client, csv_file([person(i) for i in range(3)]), "check")
     assert checked.status_code == 200
     assert "3 of 3 rows can be imported" in checked.get_data(as_text=True)
+    sheet = xlsx_file([list(COLUMNS), *([person(i).get(c, "") for c in COLUMNS] for i in range(3, 5))])
+    checked_sheet = _upload(client, sheet, "check", name="voters.xlsx")
+    assert "2 of 2 rows can be imported" in checked_sheet.get_data(as_text=True)
     assert db_session.scalar(select(func.count()).select_from(Voter)) == 0
 
     data, _ = bad_file(db_session, settings, election, officer)
