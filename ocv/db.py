@@ -98,7 +98,10 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
-        self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
+        # A per-app memo for what cannot change once written (an election's definition after
+        # setup), shared by every session of this factory as `session.info["memo"]`.
+        self.memo: dict[Any, Any] = {}
+        self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False, info={"memo": self.memo})
 
     def init_app(self, app: Flask) -> None:
         app.extensions["ocv.db"] = self

@@ -3,16 +3,17 @@ station seat, stored with sealed documents, and compared with likely duplicates.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, case, insert, select, update
+from sqlalchemy import CursorResult, Float, case, insert, select, update
+from sqlalchemy import cast as cast_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ocv import events
+from ocv import events, ids
 from ocv.auth.models import User
 from ocv.auth.permissions import Permission, require
 from ocv.db import utcnow
@@ -32,13 +33,54 @@ from registration.models import (
     VoterHistory,
     VoterStatus,
 )
-from registration.privacy import DocumentKeys
+from registration.privacy import document_keys
 from registration.setup import require_status
 from registration.voter_data import VoterData, validate
 
 DUPLICATE_THRESHOLD = 0.88
 # 31^8 numbers: two clashes in a row are as good as impossible.
 REG_NO_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Definition:
+    """An election's codes as plain data: what checking and placing a voter needs of them.
+
+    After setup the definition cannot change, so it is read once per app (`of`)."""
+
+    constituencies: dict[str, int]  # code → id
+    countries: dict[str, int]  # code → id
+    stations: dict[str, tuple[int, str, str]]  # code → (id, country code, case-folded city)
+
+    @classmethod
+    def load(cls, session: Session, election: Election) -> Definition:
+        return ElectionIndex.load(session, election).definition
+
+    @classmethod
+    def of(cls, session: Session, election: Election) -> Definition:
+        memo = session.info.get("memo")
+        if memo is None or election.status == ElectionStatus.SETUP.value:
+            return cls.load(session, election)
+        key = (cls, election.id)
+        found: Definition | None = memo.get(key)
+        if found is None:
+            found = memo[key] = cls.load(session, election)
+        return found
+
+    def validate(self, election: Election, raw: dict[str, Any]) -> VoterData:
+        return validate(
+            election,
+            raw,
+            self.constituencies.keys(),
+            self.countries.keys(),
+            {code: country for code, (_, country, _) in self.stations.items()},
+        )
+
+    def city_stations(self, country: str, city: str | None) -> list[int]:
+        folded = (city or "").casefold()
+        return [
+            id_ for id_, c, station_city in self.stations.values() if c == country and station_city == folded
+        ]
 
 
 @dataclass(frozen=True)
@@ -57,14 +99,16 @@ class ElectionIndex:
 
         return cls(election, rows(Constituency), rows(HostCountry), rows(Station))
 
-    def validate(self, raw: dict[str, Any]) -> VoterData:
-        return validate(
-            self.election,
-            raw,
-            set(self.constituencies),
-            set(self.countries),
-            {code: s.country.code for code, s in self.stations.items()},
+    @cached_property
+    def definition(self) -> Definition:
+        return Definition(
+            {code: c.id for code, c in self.constituencies.items()},
+            {code: c.id for code, c in self.countries.items()},
+            {code: (s.id, s.country.code, s.city.casefold()) for code, s in self.stations.items()},
         )
+
+    def validate(self, raw: dict[str, Any]) -> VoterData:
+        return self.definition.validate(self.election, raw)
 
 
 def name_parts(voter: Voter | VoterData) -> names.NameParts:
@@ -100,50 +144,54 @@ def record(
 
 
 def enrol(session: Session, settings: Settings, officer: User | None, election: Election, raw: Any) -> Voter:
-    """Enrol one voter (form or API). Raises ValidationError, DuplicateDocument, StationFull."""
+    """Enrol one voter (form or API). Raises ValidationError, DuplicateDocument, StationFull,
+    and then has changed nothing."""
     who = officer_name(officer)
     if not isinstance(raw, dict):
         raise ValidationError("Send the voter as a JSON object.", {"body": ["Expected a JSON object."]})
     require_status(election, ElectionStatus.REGISTRATION_OPEN)
-    index = ElectionIndex.load(session, election)
-    data = index.validate(raw)
-    keys = DocumentKeys(settings.key_secret)
+    definition = Definition.of(session, election)
+    data = definition.validate(election, raw)
+    keys = document_keys(settings.key_secret)
     hashes = [(d, keys.number_hash(election.code, d.type, d.number)) for d in data.documents]
-    station = assign_station(session, index, data)
-    voter_id, now = uuid.uuid4(), utcnow()
+    voter_id, now = ids.uuid7(), utcnow()
     connection = session.connection()
     # Core inserts (no unit of work) on the hot path, and no look-up before them: the unique
-    # constraints decide, race or not. A savepoint keeps the transaction usable after a
-    # refusal, to name the voter who holds the document, or to draw another number in the
-    # one-in-a-million case of a registration number taken already.
+    # constraints decide, race or not. A savepoint undoes the seat and the rows on a refusal
+    # and keeps the transaction usable, to name the voter who holds the document, or to draw
+    # another number in the one-in-a-million case of a registration number taken already.
     for attempt in range(REG_NO_ATTEMPTS):
         reg_no = regno.generate()
+        voter: Voter | None = None
         try:
             with connection.begin_nested():
-                connection.execute(
-                    insert(Voter),
-                    {
-                        "id": voter_id,
-                        "election_id": election.id,
-                        "reg_no": reg_no,
-                        "status": VoterStatus.REGISTERED.value,
-                        "given_name": data.given_name,
-                        "family_name": data.family_name,
-                        "father_name": data.father_name,
-                        "grandfather_name": data.grandfather_name,
-                        "names_original_script": data.names_original_script,
-                        "date_of_birth": data.date_of_birth,
-                        "sex": data.sex,
-                        "phone": data.phone,
-                        "email": data.email,
-                        "constituency_id": index.constituencies[data.constituency].id,
-                        "country_id": index.countries[data.host_country].id,
-                        "station_id": station.id,
-                        "name_key": names.blocking_key(name_parts(data)),
-                        "created_at": now,
-                        "updated_at": now,
-                    },
-                )
+                station_id, station_code = take_station(session, definition, data)
+                voter = session.scalars(
+                    insert(Voter).returning(Voter),
+                    [
+                        {
+                            "id": voter_id,
+                            "election_id": election.id,
+                            "reg_no": reg_no,
+                            "status": VoterStatus.REGISTERED.value,
+                            "given_name": data.given_name,
+                            "family_name": data.family_name,
+                            "father_name": data.father_name,
+                            "grandfather_name": data.grandfather_name,
+                            "names_original_script": data.names_original_script,
+                            "date_of_birth": data.date_of_birth,
+                            "sex": data.sex,
+                            "phone": data.phone,
+                            "email": data.email,
+                            "constituency_id": definition.constituencies[data.constituency],
+                            "country_id": definition.countries[data.host_country],
+                            "station_id": station_id,
+                            "name_key": names.blocking_key(name_parts(data)),
+                            "created_at": now,
+                            "updated_at": now,
+                        }
+                    ],
+                ).one()
                 connection.execute(
                     insert(VoterDocument),
                     [
@@ -164,17 +212,19 @@ def enrol(session: Session, settings: Settings, officer: User | None, election: 
                         "kind": "enrolled",
                         "officer": who,
                         "reason": "",
-                        "changes": {"station": station.code},
+                        "changes": {"station": station_code},
                         "at": now,
                     },
                 )
         except IntegrityError:
+            if voter is not None:
+                session.expunge(voter)  # its row went with the savepoint
             _refuse_known_documents(session, election, [h for _, h in hashes])
             if attempt == REG_NO_ATTEMPTS - 1:
                 raise
             continue
         break
-    voter = session.get_one(Voter, voter_id)
+    assert voter is not None
     record(
         session,
         officer,
@@ -182,12 +232,12 @@ def enrol(session: Session, settings: Settings, officer: User | None, election: 
         election,
         {
             "reg_no": voter.reg_no,
-            "station": station.code,
+            "station": station_code,
             "constituency": data.constituency,
             "country": data.host_country,
             "documents": sorted(h for _, h in hashes),
         },
-        station.code,
+        station_code,
     )
     flag_likely_duplicates(session, officer, voter)
     return voter
@@ -204,22 +254,40 @@ def _refuse_known_documents(session: Session, election: Election, hashes: list[s
         raise DuplicateDocument(f"This document is registered already, to {known}.", duplicate_of=known)
 
 
-def assign_station(session: Session, index: ElectionIndex, data: VoterData) -> Station:
-    """The named station, else the emptiest one in the voter's city, else in the country.
-
-    The seat is taken by a conditional UPDATE, so concurrent enrolments never overfill.
-    """
+def take_station(session: Session, definition: Definition, data: VoterData) -> tuple[int, str]:
+    """A seat at the named station, else at the emptiest one in the voter's city, else in the
+    country: (station id, code). One statement picks and takes it, so the loads it compares
+    are current and concurrent enrolments never overfill."""
     if data.station:
-        candidates = [index.stations[data.station]]
+        station_id = definition.stations[data.station][0]
+        choice = select(Station.id).where(Station.id == station_id)
     else:
-        city = (data.city or "").casefold()
-        candidates = sorted(
-            (s for s in index.stations.values() if s.country.code == data.host_country),
-            key=lambda s: (s.city.casefold() != city, s.assigned / s.capacity, s.code),
+        in_city = definition.city_stations(data.host_country, data.city)
+        choice = (
+            select(Station.id)
+            .where(
+                Station.country_id == definition.countries[data.host_country],
+                Station.assigned < Station.capacity,
+            )
+            .order_by(
+                case((Station.id.in_(in_city), 0), else_=1),
+                cast_(Station.assigned, Float) / Station.capacity,
+                Station.code,
+            )
+            .limit(1)
         )
-    for station in candidates:
-        if take_seat(session, station):
-            return station
+    for _ in range(REG_NO_ATTEMPTS):  # the chosen station may fill up between choice and update
+        taken = session.execute(
+            update(Station)
+            .where(Station.id == choice.scalar_subquery(), Station.assigned < Station.capacity)
+            .values(assigned=Station.assigned + 1)
+            .returning(Station.id, Station.code)
+            .execution_options(synchronize_session=False)
+        ).first()
+        if taken is not None:
+            return taken.id, taken.code
+        if data.station:
+            break
     where = data.station or f"{data.host_country}"
     raise StationFull(f"No place left at {where}: every station is at capacity.")
 

@@ -273,6 +273,10 @@ class _Seat:
         return self.assigned < self.capacity
 
 
+def _name_fields(parts: names.NameParts) -> tuple[str, str, str | None, str | None, str | None]:
+    return parts.given, parts.family, parts.father, parts.grandfather, parts.original_script
+
+
 def _load(seat: _Seat) -> tuple[float, str]:
     return seat.assigned / seat.capacity, seat.code
 
@@ -324,8 +328,10 @@ class _Settler:
         rejected.sort(key=lambda p: p[0])  # stable: a row's problems stay in their order
         self.report.rejected.extend(rejected)  # chunks come in file order: the report stays sorted
         accepted = self._unique_numbers(accepted)
+        rows = [row for row, _ in accepted]
+        registered = self._registered_candidates(rows)  # before the chunk joins them
         self._write(accepted)
-        self._flag_likely_duplicates([row for row, _ in accepted])
+        self._flag_likely_duplicates(rows, registered)
 
     def _document_problem(
         self,
@@ -351,13 +357,13 @@ class _Settler:
 
     def _seat(self, row: Row) -> _Seat | Problem:
         """The named station, else the emptiest in the voter's city, else in the country: the order
-        of `enrolment.assign_station`, on counters (the seats are taken at the end, in one go)."""
+        of `enrolment.take_station`, on counters (the seats are taken at the end, in one go)."""
         if row.station:
             seat = self.seats[row.station]
             if not seat.open:
                 return (row.line, "station", f"No place left at {row.station}: the station is at capacity.")
         else:
-            # Same city first: the key (other city, load, code) of assign_station, in two steps.
+            # Same city first: the key (other city, load, code) of take_station, in two steps.
             candidates = [s for s in self.by_city.get((row.host_country, row.city), ()) if s.open] or [
                 s for s in self.by_country.get(row.host_country, ()) if s.open
             ]
@@ -404,13 +410,22 @@ class _Settler:
         report.imported += len(accepted)
         self.store.write(voters, documents, history)
 
-    def _flag_likely_duplicates(self, rows: list[Row]) -> None:
-        """Queue each row's likely duplicates: registered voters (earlier lines included) of the same
-        date of birth whose blocking key is the row's, or the row's given-name key (a swap)."""
+    def _registered_candidates(self, rows: list[Row]) -> dict[tuple[str, str], list[Candidate]]:
+        """Registered voters (earlier chunks included) of each row's date of birth whose blocking
+        key is the row's, or the row's given-name key (a swap), by (date of birth, key)."""
         keys = sorted({(row.date_of_birth, key) for row in rows for key in (row.name_key, row.given_key)})
         found: dict[tuple[str, str], list[Candidate]] = {}
         for candidate in self.store.candidates(keys):
             found.setdefault((candidate[1], candidate[2]), []).append(candidate)
+        return found
+
+    def _flag_likely_duplicates(self, rows: list[Row], found: dict[tuple[str, str], list[Candidate]]) -> None:
+        """Queue each row's likely duplicates among the `found` candidates and the earlier rows
+        of its chunk."""
+        for row in rows:
+            found.setdefault((row.date_of_birth, row.name_key), []).append(
+                (row.voter_id, row.date_of_birth, row.name_key, *_name_fields(row.names))
+            )
         order = {row.voter_id: row.line for row in rows}
         reviews = []
         for row in rows:

@@ -8,7 +8,7 @@ import hmac
 import os
 import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -51,3 +51,9 @@ class DocumentKeys:
     def open(self, sealed: str) -> str:
         raw = base64.b64decode(sealed)
         return self._cipher.decrypt(raw[:12], raw[12:], b"document").decode()
+
+
+@cache
+def document_keys(secret: str) -> DocumentKeys:
+    """The keys of a secret, derived once per process."""
+    return DocumentKeys(secret)

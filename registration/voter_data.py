@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,8 +72,8 @@ def age_on(born: dt.date, day: dt.date) -> int:
 def validate(
     election: Election,
     raw: Mapping[str, Any],
-    constituencies: set[str],
-    countries: set[str],
+    constituencies: Set[str],
+    countries: Set[str],
     stations: Mapping[str, str],
 ) -> VoterData:
     """Check `raw` against the election; `stations` maps station code → country code."""

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit.models import Entry
@@ -20,6 +20,7 @@ from ocv.settings import Settings
 from registration import objections, regno, service
 from registration.errors import DuplicateDocument, StationFull, WrongPhase
 from registration.models import Election, Station, Voter, VoterDocument
+from tests.conftest import csrf_token, login
 from tests.integration.test_cli import run
 
 DEMO = Path(__file__).resolve().parents[2] / "registration" / "demo" / "election.json"
@@ -148,6 +149,47 @@ def test_same_document_is_refused(
             voter(given_name="Other", documents=[{"type": "passport", "number": "p 123-4567"}]),
         )
     assert caught.value.duplicate_of == first.reg_no
+    db_session.expire_all()
+    assert first.station.assigned == 1  # the refused enrolment took no seat
+
+
+def _seats_and_voters(session: Session) -> list[tuple[str, int, int]]:
+    session.expire_all()
+    return [
+        (s.code, s.assigned, session.query(Voter).filter_by(station_id=s.id).count())
+        for s in session.scalars(select(Station).order_by(Station.code))
+    ]
+
+
+def test_enrolment_page(client: FlaskClient, db_session: Session, election: Election, officer) -> None:
+    assert login(client, "reggie").status_code == 302
+    form = {
+        "family_name": "Haddad",
+        "given_name": "Amira",
+        "date_of_birth": "1990-05-17",
+        "constituency": "OV-EU",
+        "host_country": "DE",
+        "city": "munich",
+        "doc1_type": "passport",
+        "doc1_number": "P1234567",
+    }
+    token = csrf_token(client, "/elections/GE2027/enrol")
+    enrolled = client.post("/elections/GE2027/enrol", data={**form, "csrf_token": token})
+    assert enrolled.status_code == 302
+    amira = db_session.scalars(select(Voter)).one()
+    assert enrolled.location.endswith(f"/elections/GE2027/enrol?last={amira.reg_no}")
+    page = client.get(enrolled.location).get_data(as_text=True)
+    assert f"Enrolled Amira Haddad: {regno.format(amira.reg_no)} at DE-MUC-01." in page
+
+    again = client.post(
+        "/elections/GE2027/enrol",
+        data={**form, "given_name": "Amina", "doc1_number": "p 123 4567", "csrf_token": token},
+    )
+    assert again.status_code == 200
+    assert f"This document is registered already, to {amira.reg_no}." in again.get_data(as_text=True)
+    assert all(assigned == voters for _, assigned, voters in _seats_and_voters(db_session))
+    assert client.post("/elections/GE2027/enrol", data=form).status_code == 400  # no CSRF token
+    assert db_session.scalar(select(func.count()).select_from(Voter)) == 1
 
 
 def test_capacity_is_never_exceeded(
