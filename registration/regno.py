@@ -33,6 +33,7 @@ _LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V", "Z": "2"})
 # 31, so neither is the product. Swapping i and j changes it by (w[i] - w[j]) * (v[j] - v[i]):
 # the weights are distinct mod 31, so every transposition (adjacent ones included) is caught.
 _WEIGHTS = tuple(range(LENGTH, 0, -1))
+_SPACE = _P**DATA_LENGTH
 
 
 class InvalidRegNo(ValueError):
@@ -56,9 +57,15 @@ def check_char(data: str) -> str:
 
 def generate(rng: random.Random | secrets.SystemRandom | None = None) -> str:
     """A new number in canonical (undecorated) form; pass a seeded ``rng`` only in tests."""
-    choice = secrets.choice if rng is None else rng.choice
-    data = "".join(choice(ALPHABET) for _ in range(DATA_LENGTH))
-    return data + check_char(data)
+    # One uniform draw below 31**8, written in base 31: the same distribution as eight
+    # independent symbols, at a fraction of the cost (bulk imports draw a million).
+    value = secrets.randbelow(_SPACE) if rng is None else rng.randrange(_SPACE)
+    symbols, total = [], 0
+    for weight in _WEIGHTS[DATA_LENGTH - 1 :: -1]:  # the last data character first
+        value, digit = divmod(value, _P)
+        symbols.append(ALPHABET[digit])
+        total += weight * digit
+    return "".join(reversed(symbols)) + ALPHABET[-total % _P]
 
 
 def normalize(text: str) -> str:

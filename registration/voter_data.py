@@ -52,17 +52,20 @@ def _text(
     raw: Mapping[str, Any], key: str, problems: dict[str, list[str]], required: bool, limit: int = MAX_NAME
 ) -> str | None:
     value = raw.get(key)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            problems.setdefault(key, []).append("This is required.")
-        return None
-    if not isinstance(value, str):
+    if isinstance(value, str):
+        value = " ".join(value.split())
+        if value:
+            if not value.isascii():  # ASCII is NFC already
+                value = unicodedata.normalize("NFC", value)
+            if len(value) > limit:
+                problems.setdefault(key, []).append(f"At most {limit} characters.")
+            return value
+    elif value is not None:
         problems.setdefault(key, []).append("Must be text.")
         return None
-    value = unicodedata.normalize("NFC", " ".join(value.split()))
-    if len(value) > limit:
-        problems.setdefault(key, []).append(f"At most {limit} characters.")
-    return value
+    if required:
+        problems.setdefault(key, []).append("This is required.")
+    return None
 
 
 def age_on(born: dt.date, day: dt.date) -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -79,6 +79,35 @@ def migrated(engine: Engine, base_settings: Settings) -> Engine:
         audit_keys.create_log(session, base_settings)
     database(app).engine.dispose()
     return engine
+
+
+@pytest.fixture
+def own_database(database_url: str, base_settings: Settings, tmp_path: Path) -> Iterator[Engine]:
+    """A fresh database, migrated, with its audit log, for a test whose transactions must commit
+    for real (concurrency tests): what it commits never reaches the other tests."""
+    url = make_url(database_url)
+    admin = None
+    if url.get_backend_name() == "sqlite":
+        own_url = f"sqlite:///{tmp_path / 'own.sqlite'}"
+    else:
+        name = f"{url.database}_own_{os.getpid()}"
+        admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        own_url = url.set(database=name).render_as_string(hide_password=False)
+    settings = base_settings.with_overrides(database_url=own_url)
+    app = create_app(settings)
+    own = database(app).engine
+    migrate.upgrade(own)
+    with database(app).transaction() as session:
+        audit_keys.create_log(session, settings)
+    yield own
+    own.dispose()
+    if admin is not None:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.dispose()
 
 
 @pytest.fixture

@@ -212,9 +212,9 @@ def test_clerk_cannot_cosign(
     assert _cosign(client, token, key, name, size).status_code == 403
 
 
-def test_concurrent_appends_leave_no_gap(migrated: Engine) -> None:
+def test_concurrent_appends_leave_no_gap(own_database: Engine) -> None:
     """Real transactions on separate connections, committing: the head lock orders them."""
-    factory = sessionmaker(bind=migrated)
+    factory = sessionmaker(bind=own_database)
     errors: list[BaseException] = []
 
     def worker() -> None:

@@ -451,7 +451,9 @@ def test_xlsx_sheets_are_read_as_typed(
     assert (report.rows, report.imported, report.rejected, report.committed) == (3, 3, [], True)
     assert report.file_sha256 == hashlib.sha256(good).hexdigest()
     db_session.expire_all()
-    amira = db_session.scalars(select(Voter).where(Voter.family_name == "Haddad")).one()
+    amira = db_session.scalars(
+        select(Voter).where(Voter.election_id == election.id, Voter.family_name == "Haddad")
+    ).one()
     assert amira.date_of_birth == dt.date(1990, 5, 17)
     keys = DocumentKeys(settings.key_secret)
     assert [keys.open(d.number_sealed) for d in amira.documents] == ["81234567"]  # not "81234567.0"

@@ -429,13 +429,13 @@ def test_self_check_is_rate_limited(client: FlaskClient, election: Election) -> 
     assert statuses[-1] == 429
 
 
-def test_two_officers_enrol_the_same_document_at_once(migrated: Engine, settings: Settings) -> None:
+def test_two_officers_enrol_the_same_document_at_once(own_database: Engine, settings: Settings) -> None:
     """Real concurrent transactions: exactly one enrolment of the document succeeds.
 
     On PostgreSQL both transactions run at once and the unique constraint decides; SQLite
     admits one writer at a time, so there the two meet at the door instead."""
-    meet_inside = migrated.dialect.name != "sqlite"
-    factory = sessionmaker(bind=migrated)
+    meet_inside = own_database.dialect.name != "sqlite"
+    factory = sessionmaker(bind=own_database)
     with factory() as session, session.begin():
         code = f"RACE{len(service.list_elections(session))}"
         e = service.load_election(session, None, demo_definition(code=code))
