@@ -16,7 +16,7 @@ from wtforms import SelectChoice
 from ocv.auth.forms import ActionForm
 from ocv.auth.models import User
 from ocv.auth.permissions import Permission, can, require
-from ocv.db import request_session
+from ocv.db import mark_for_rollback, request_session
 from ocv.errors import NotFound, ValidationError
 from ocv.security import limiter
 from ocv.web import current_settings, show_errors, signed_in_user
@@ -165,9 +165,12 @@ def enrol(code: str) -> Response | str:
         try:
             voter = service.enrol(request_session(), current_settings(), user, e, form.voter_data())
         except service.DuplicateDocument as error:
+            # The refusal comes after the station's seat was taken: give it back.
+            mark_for_rollback()
             duplicate_of = error.duplicate_of
             flash(error.message, "error")
         except ValidationError as error:
+            mark_for_rollback()
             show_errors(form, error)
         else:
             flash(

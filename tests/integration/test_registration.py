@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit.models import Entry
@@ -20,6 +20,7 @@ from ocv.settings import Settings
 from registration import objections, regno, service
 from registration.errors import DuplicateDocument, StationFull, WrongPhase
 from registration.models import Election, Station, Voter, VoterDocument
+from tests.conftest import csrf_token, login
 from tests.integration.test_cli import run
 
 DEMO = Path(__file__).resolve().parents[2] / "registration" / "demo" / "election.json"
@@ -299,6 +300,38 @@ def test_objection_workflow_and_freeze(
             election,
             voter(documents=[{"type": "passport", "number": "LATE0001"}]),
         )
+
+
+def test_a_document_refused_in_the_enrolment_form_takes_no_seat(
+    client: FlaskClient, db_session: Session, election: Election, officer
+) -> None:
+    assert login(client, "reggie").status_code == 302
+    form = {
+        "family_name": "Haddad",
+        "given_name": "Amira",
+        "date_of_birth": "1990-05-17",
+        "doc1_type": "passport",
+        "doc1_number": "P1234567",
+        "constituency": "OV-EU",
+        "host_country": "DE",
+        "city": "Berlin",
+    }
+
+    def enrol(**changes: str):  # type: ignore[no-untyped-def]
+        token = csrf_token(client, "/elections/GE2027/enrol")
+        return client.post("/elections/GE2027/enrol", data={**form, **changes, "csrf_token": token})
+
+    assert enrol().status_code == 302
+    refused = enrol(given_name="Other", doc1_number="p 123-4567")
+    assert "This document is registered already" in refused.get_data(as_text=True)
+    invalid = enrol(doc1_number="DE0000001", date_of_birth="2020-01-01")
+    assert "Must be at least 18" in invalid.get_data(as_text=True)
+    db_session.expire_all()
+    berlin = db_session.scalar(select(Station).where(Station.code == "DE-BER-01"))
+    assert berlin is not None
+    assert db_session.scalar(select(func.count()).select_from(Voter)) == 1
+    assert berlin.assigned == 1
+    assert _types(db_session).count("registration.voter_enrolled") == 1
 
 
 # --- API -------------------------------------------------------------------------------------
