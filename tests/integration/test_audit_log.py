@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import threading
 
 import pytest
@@ -129,12 +130,23 @@ def test_api_reads(client: FlaskClient, db_session: Session) -> None:
 
 
 def test_observer_pages(client: FlaskClient, db_session: Session, settings: Settings) -> None:
-    _append(db_session, 3, "auth.login")
+    _append(db_session, 2, "auth.logout")
+    logins = _append(db_session, 3, "auth.login")
     checkpoints.issue(db_session, settings, "demand")
     db_session.commit()
-    page = client.get("/audit/?type=auth.login").get_data(as_text=True)
-    assert "auth.login" in page
-    assert "auth.logout" not in page.split("<ol")[1]
+
+    def listed(query: str) -> list[str]:
+        page = client.get("/audit/" + query).get_data(as_text=True)
+        return re.findall(r"<code>([a-z_.]+)</code>", page.split('<ol class="entries"')[1])
+
+    assert listed("") == ["auth.login"] * 3 + ["auth.logout"] * 2 + ["audit.log_created"]
+    # The filters in the query string apply, and page backwards.
+    assert listed("?type=auth.login") == ["auth.login"] * 3
+    assert listed(f"?type=auth.login&before={logins[-1]}") == ["auth.login"] * 2
+    assert listed("?type=auth.") == ["auth.login"] * 3 + ["auth.logout"] * 2
+    assert listed("?station=DE-BER-01") == []
+    invalid = client.get("/audit/?type=auth.login&since=yesterday").get_data(as_text=True)
+    assert "Some filters are not valid and were ignored." in invalid
     entry = client.get("/audit/entries/1").get_data(as_text=True)
     assert "Inclusion proof" in entry
     assert client.get("/audit/checkpoints").status_code == 200
