@@ -375,12 +375,12 @@ def test_a_registration_officer_runs_registration_to_the_frozen_list(
     officer.press("#q", "Enter")
     berg = officer.locator("main table tbody tr").first.locator("code").inner_text()
     officer.click(f"main table >> text={berg}")
-    objection_form = officer.locator("main form[action$='/object']")
-    objection_form.locator("textarea[name=grounds]").fill(
+    # Found by their labels, as a screen reader finds them.
+    officer.get_by_label("Grounds of the objection").fill(
         "Moved back home in 2026; no longer lives in Germany"
     )
-    objection_form.locator("input[name=filed_by]").fill("K. Neighbour")
-    objection_form.locator("[type=submit]").click()
+    officer.get_by_label("Filed by (if not you)").fill("K. Neighbour")
+    officer.get_by_role("button", name="File objection").click()
     officer.wait_for_selector("main p.flash.success")
     assert "Recorded." in _flashes(officer, "success")
     assert "Objection 1: filed" in officer.inner_text("main")
