@@ -322,17 +322,20 @@ def test_a_document_refused_in_the_enrolment_form_takes_no_seat(
         token = csrf_token(client, "/elections/GE2027/enrol")
         return client.post("/elections/GE2027/enrol", data={**form, **changes, "csrf_token": token})
 
+    logged = _types(db_session).count("registration.voter_enrolled")
     assert enrol().status_code == 302
     refused = enrol(given_name="Other", doc1_number="p 123-4567")
     assert "This document is registered already" in refused.get_data(as_text=True)
     invalid = enrol(doc1_number="DE0000001", date_of_birth="2020-01-01")
     assert "Must be at least 18" in invalid.get_data(as_text=True)
     db_session.expire_all()
-    berlin = db_session.scalar(select(Station).where(Station.code == "DE-BER-01"))
+    berlin = db_session.scalar(
+        select(Station).where(Station.election_id == election.id, Station.code == "DE-BER-01")
+    )
     assert berlin is not None
-    assert db_session.scalar(select(func.count()).select_from(Voter)) == 1
+    assert db_session.scalar(select(func.count()).where(Voter.election_id == election.id)) == 1
     assert berlin.assigned == 1
-    assert _types(db_session).count("registration.voter_enrolled") == 1
+    assert _types(db_session).count("registration.voter_enrolled") == logged + 1
 
 
 def test_the_forms_of_a_voters_page_have_labels_of_their_own(
