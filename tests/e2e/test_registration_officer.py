@@ -328,6 +328,7 @@ def test_a_registration_officer_runs_registration_to_the_frozen_list(
         ("8", "doc1_number"),
     ]
     problems = {line: message for line, _, message in shown}
+    assert problems["3"] == "Use the form YYYY-MM-DD."
     assert problems["4"] == f"'OV-XX' is not a constituency of {CODE}."
     assert problems["6"] == f"document already registered to {first}"
     assert problems["7"] == "Must be at least 18 on polling day (2027-04-18)."
