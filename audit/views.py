@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, render_template, request
 
 from audit import checkpoints, merkle, service
 from audit.forms import LogFilterForm
@@ -30,7 +30,7 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
 @bp.get("/")
 def log() -> str:
     session = request_session()
-    form = LogFilterForm()
+    form = LogFilterForm(formdata=request.args)  # a GET form: FlaskForm reads only posted data
     valid = form.validate()
     rows = service.browse(
         session,

@@ -16,7 +16,7 @@ from wtforms import SelectChoice
 from ocv.auth.forms import ActionForm
 from ocv.auth.models import User
 from ocv.auth.permissions import Permission, can, require
-from ocv.db import request_session
+from ocv.db import mark_for_rollback, request_session
 from ocv.errors import NotFound, ValidationError
 from ocv.security import limiter
 from ocv.web import current_settings, show_errors, signed_in_user
@@ -165,9 +165,12 @@ def enrol(code: str) -> Response | str:
         try:
             voter = service.enrol(request_session(), current_settings(), user, e, form.voter_data())
         except service.DuplicateDocument as error:
+            # The refusal comes after the station's seat was taken: give it back.
+            mark_for_rollback()
             duplicate_of = error.duplicate_of
             flash(error.message, "error")
         except ValidationError as error:
+            mark_for_rollback()
             show_errors(form, error)
         else:
             flash(
@@ -200,13 +203,15 @@ def voters(code: str) -> str:
     return render_template("registration/voters.html", election=e, query=query, voters=found)
 
 
+# The voter's page holds three forms: prefixes keep their fields' ids (and so the labels
+# that name them) apart, where "reason" and "submit" would otherwise appear twice.
 @bp.route("/elections/<code>/voters/<reg_no>", methods=["GET"])
 @login_required
 def voter(code: str, reg_no: str) -> str:
     user = _officer()
     e = _election(code)
     v = service.get_voter(request_session(), user, e, reg_no)
-    transfer_form = TransferForm()
+    transfer_form = TransferForm(prefix="transfer")
     transfer_form.station.choices = [
         SelectChoice(s.code, f"{s.code} · {s.city}") for s in e.stations if s.id != v.station_id
     ]
@@ -214,9 +219,9 @@ def voter(code: str, reg_no: str) -> str:
         "registration/voter.html",
         election=e,
         voter=v,
-        reason_form=ReasonForm(),
+        reason_form=ReasonForm(prefix="change"),
         transfer_form=transfer_form,
-        objection_form=ObjectionForm(),
+        objection_form=ObjectionForm(prefix="objection"),
         objections=[o for o in objections.for_election(request_session(), user, e) if o.voter_id == v.id],
     )
 
@@ -230,20 +235,20 @@ def voter_action(code: str, reg_no: str, action: str) -> Response:
     v = service.get_voter(session, user, e, reg_no)
     done = False
     if action == "transfer":
-        transfer_form = TransferForm()
+        transfer_form = TransferForm(prefix="transfer")
         transfer_form.station.choices = [SelectChoice(s.code, s.code) for s in e.stations]
         if done := transfer_form.validate_on_submit():
             service.transfer(
                 session, user, v, transfer_form.station.data or "", transfer_form.reason.data or ""
             )
     elif action == "object":
-        objection_form = ObjectionForm()
+        objection_form = ObjectionForm(prefix="objection")
         if done := objection_form.validate_on_submit():
             objections.file(
                 session, user, v, objection_form.grounds.data or "", objection_form.filed_by.data or ""
             )
     else:
-        reason_form = ReasonForm()
+        reason_form = ReasonForm(prefix="change")
         if done := reason_form.validate_on_submit():
             change = service.cancel if action == "cancel" else service.reinstate
             change(session, user, v, reason_form.reason.data or "")

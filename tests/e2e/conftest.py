@@ -30,6 +30,10 @@ CHROMIUM_ARGS = [
 ]
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+# Accounts of the registration workflow, created as an operator would (`ocv users create`):
+# each must choose its own password at first sign-in.
+OFFICIALS = {"reggie": "registration_officer", "chief": "admin"}
+TEMPORARY_PASSWORD = "temporary password 2"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -104,6 +108,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, browser_path: str) -> Itera
         "--password-stdin",
         stdin="temporary password 1\n",
     )
+    for username, role in OFFICIALS.items():
+        ocv("users", "create", username, "--role", role, "--password-stdin", stdin=TEMPORARY_PASSWORD + "\n")
     ocv("election", "load", str(ROOT / "registration" / "demo" / "election.json"))
     ocv("election", "advance", "GE2027", "open")
     token = subprocess.run(
@@ -133,7 +139,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, browser_path: str) -> Itera
         process.terminate()
         log.close()
         pytest.fail("the server did not start: " + (tmp / "server.log").read_text())
-    yield {"url": base, "ocv": str(BIN / "ocv"), "token": token}
+    yield {"url": base, "ocv": str(BIN / "ocv"), "ocv_verify": str(BIN / "ocv-verify"), "token": token}
     process.terminate()
     process.wait(timeout=10)
     log.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import threading
 
 import pytest
@@ -129,12 +130,30 @@ def test_api_reads(client: FlaskClient, db_session: Session) -> None:
 
 
 def test_observer_pages(client: FlaskClient, db_session: Session, settings: Settings) -> None:
-    _append(db_session, 3, "auth.login")
+    logouts = _append(db_session, 2, "auth.logout")
+    logins = _append(db_session, 3, "auth.login")
     checkpoints.issue(db_session, settings, "demand")
     db_session.commit()
-    page = client.get("/audit/?type=auth.login").get_data(as_text=True)
-    assert "auth.login" in page
-    assert "auth.logout" not in page.split("<ol")[1]
+
+    def listed(query: str) -> list[tuple[int, str]]:
+        """(seq, type) of the entries shown, newest first: those of this test come first."""
+        page = client.get("/audit/" + query).get_data(as_text=True)
+        shown = re.findall(r"<strong>#(\d+)</strong></a>\s*<code>([a-z_.]+)</code>", page)
+        return [(int(seq), kind) for seq, kind in shown]
+
+    ours = [(seq, "auth.login") for seq in reversed(logins)] + [
+        (seq, "auth.logout") for seq in reversed(logouts)
+    ]
+    assert listed("")[:5] == ours
+    # The filters in the query string apply, and page backwards.
+    by_type = listed("?type=auth.login")
+    assert by_type[:3] == ours[:3]
+    assert {kind for _, kind in by_type} == {"auth.login"}
+    assert listed(f"?type=auth.login&before={logins[-1]}")[:2] == ours[1:3]
+    assert listed("?type=auth.")[:5] == ours
+    assert {kind for _, kind in listed("?station=DE-BER-01")} <= {"registration.voter_enrolled"}
+    invalid = client.get("/audit/?type=auth.login&since=yesterday").get_data(as_text=True)
+    assert "Some filters are not valid and were ignored." in invalid
     entry = client.get("/audit/entries/1").get_data(as_text=True)
     assert "Inclusion proof" in entry
     assert client.get("/audit/checkpoints").status_code == 200

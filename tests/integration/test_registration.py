@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import threading
 from pathlib import Path
 
@@ -341,6 +342,70 @@ def test_objection_workflow_and_freeze(
             election,
             voter(documents=[{"type": "passport", "number": "LATE0001"}]),
         )
+
+
+def test_a_document_refused_in_the_enrolment_form_takes_no_seat(
+    client: FlaskClient, db_session: Session, election: Election, officer
+) -> None:
+    assert login(client, "reggie").status_code == 302
+    form = {
+        "family_name": "Haddad",
+        "given_name": "Amira",
+        "date_of_birth": "1990-05-17",
+        "doc1_type": "passport",
+        "doc1_number": "P1234567",
+        "constituency": "OV-EU",
+        "host_country": "DE",
+        "city": "Berlin",
+    }
+
+    def enrol(**changes: str):  # type: ignore[no-untyped-def]
+        token = csrf_token(client, "/elections/GE2027/enrol")
+        return client.post("/elections/GE2027/enrol", data={**form, **changes, "csrf_token": token})
+
+    logged = _types(db_session).count("registration.voter_enrolled")
+    assert enrol().status_code == 302
+    refused = enrol(given_name="Other", doc1_number="p 123-4567")
+    assert "This document is registered already" in refused.get_data(as_text=True)
+    invalid = enrol(doc1_number="DE0000001", date_of_birth="2020-01-01")
+    assert "Must be at least 18" in invalid.get_data(as_text=True)
+    db_session.expire_all()
+    berlin = db_session.scalar(
+        select(Station).where(Station.election_id == election.id, Station.code == "DE-BER-01")
+    )
+    assert berlin is not None
+    assert db_session.scalar(select(func.count()).where(Voter.election_id == election.id)) == 1
+    assert berlin.assigned == 1
+    assert _types(db_session).count("registration.voter_enrolled") == logged + 1
+
+
+def test_the_forms_of_a_voters_page_have_labels_of_their_own(
+    client: FlaskClient, db_session: Session, settings: Settings, election: Election, officer
+) -> None:
+    v = service.enrol(db_session, settings, officer, election, voter())
+    service.advance(db_session, None, election, "exhibition")
+    db_session.commit()
+    assert login(client, "reggie").status_code == 302
+    url = f"/elections/GE2027/voters/{v.reg_no}"
+    page = client.get(url).get_data(as_text=True)
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert [i for i in set(ids) if ids.count(i) > 1] == []
+    for target in re.findall(r'<label for="([^"]+)"', page):
+        assert target in ids
+
+    def post(action: str, **fields: str):  # type: ignore[no-untyped-def]
+        token = csrf_token(client, url)
+        return client.post(f"{url}/{action}", data={"csrf_token": token, **fields}, follow_redirects=True)
+
+    assert "Recorded." in post("object", **{"objection-grounds": "Not resident"}).get_data(as_text=True)
+    moved = post("transfer", **{"transfer-station": "DE-MUC-01", "transfer-reason": "Moved to Munich"})
+    assert "Recorded." in moved.get_data(as_text=True)
+    refused = post("cancel", **{"change-reason": ""})
+    assert "Give a reason." in refused.get_data(as_text=True)
+    assert "Recorded." in post("cancel", **{"change-reason": "Asked to be removed"}).get_data(as_text=True)
+    db_session.expire_all()
+    assert (v.status, v.station.code) == ("cancelled", "DE-MUC-01")
+    assert [o.grounds for o in objections.for_election(db_session, officer, election)] == ["Not resident"]
 
 
 # --- API -------------------------------------------------------------------------------------
