@@ -165,7 +165,7 @@ def enrol(code: str) -> Response | str:
         try:
             voter = service.enrol(request_session(), current_settings(), user, e, form.voter_data())
         except service.DuplicateDocument as error:
-            # The refusal comes after the station's seat was taken: give it back.
+            # The page answers 200: nothing the request did may be committed.
             mark_for_rollback()
             duplicate_of = error.duplicate_of
             flash(error.message, "error")
