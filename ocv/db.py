@@ -17,6 +17,8 @@ from flask import Flask, current_app, g
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 
+from ocv import ids
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -47,7 +49,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.astimezone(dt.UTC)
 
 
-uuid_pk = Annotated[uuid.UUID, mapped_column(primary_key=True, default=uuid.uuid4)]
+uuid_pk = Annotated[uuid.UUID, mapped_column(primary_key=True, default=ids.uuid7)]
 int_pk = Annotated[int, mapped_column(primary_key=True)]
 utc_datetime = Annotated[dt.datetime, mapped_column(UTCDateTime())]
 
