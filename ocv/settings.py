@@ -35,6 +35,9 @@ class Settings:
     session_minutes: int = 60
     secure_cookies: bool = True
     json_logs: bool = False
+    # Imports from the web page run in a thread of their own (registration.import_jobs); tests
+    # that share one connection between the test and the app run them inline instead.
+    background_imports: bool = True
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -89,6 +92,7 @@ class Settings:
             # Plain-HTTP development on 127.0.0.1 cannot use Secure cookies.
             secure_cookies=env.get("OCV_SECURE_COOKIES", "0" if dev else "1") == "1",
             json_logs=env.get("OCV_JSON_LOGS", "0" if dev else "1") == "1",
+            background_imports=env.get("OCV_BACKGROUND_IMPORTS", "1") == "1",
         )
         return settings.validate()
 

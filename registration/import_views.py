@@ -1,20 +1,9 @@
-"""The bulk import page: upload a CSV, check it (dry run) or import it, see the report.
-
-The full list of rejected rows can be long (one per bad row of a file of any size), so it
-is not kept in the cookie session: it is written to the instance folder under a random
-128-bit name, in a folder of the user who uploaded it, served only to that user, and
-deleted after a day. It holds line numbers, column names and messages, the registration
-numbers of documents registered already, and nothing else of the file.
-"""
+"""The bulk import page: upload a CSV or XLSX file, check it (dry run) or import it, follow
+the job (registration.import_jobs) until its report is ready."""
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-import secrets
-from pathlib import Path
-
-from flask import Blueprint, abort, current_app, flash, render_template, send_file
+from flask import Blueprint, abort, current_app, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -25,21 +14,15 @@ from wtforms import SelectChoice, SelectField, SubmitField
 
 from ocv.auth.models import User
 from ocv.auth.permissions import Permission, require
-from ocv.db import mark_for_rollback, request_session
-from ocv.errors import ValidationError
+from ocv.db import request_session
 from ocv.web import current_settings, signed_in_user
-from registration import imports, service
-from registration.imports import ImportReport
+from registration import import_jobs, service
+from registration.import_jobs import Folder, Job
 
 bp = Blueprint("registration_import", __name__, template_folder="templates")
 
-SHOWN_REJECTIONS = 100
-KEEP_REPORTS = dt.timedelta(days=1)
-REPORT_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
-MODES = {"check": (True, False), "import": (False, False), "import_valid": (False, True)}  # dry_run, skip
-
-
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+REFRESH_SECONDS = 2
 
 
 class VoterImportForm(FlaskForm):
@@ -61,72 +44,51 @@ class VoterImportForm(FlaskForm):
 
 @bp.route("/elections/<code>/import", methods=["GET", "POST"])
 @login_required
-def upload(code: str) -> tuple[str, int]:
+def upload(code: str) -> Response | tuple[str, int]:
     user = require(signed_in_user(), Permission.REGISTER_VOTERS)
-    session = request_session()
-    election = service.get_election(session, code)
+    election = service.get_election(request_session(), code)
     form = VoterImportForm()
-    report: ImportReport | None = None
-    report_id = None
-    status = 200
     if form.validate_on_submit():
-        dry_run, skip_invalid = MODES.get(form.mode.data or "", (True, False))
         upload = form.file.data
-        try:
-            # In the web process the rows are checked in-process: no worker processes per request.
-            report = imports.import_voters(
-                session,
-                current_settings(),
-                user,
-                election,
-                upload.stream,
-                filename=upload.filename or "upload.csv",
-                dry_run=dry_run,
-                skip_invalid=skip_invalid,
-                workers=1,
-            )
-        except imports.ImportRejected as rejected:
-            mark_for_rollback()
-            report, status = rejected.report, 422
-            flash(rejected.message, "error")
-        except ValidationError as error:
-            mark_for_rollback()
-            status = 422
-            problems = "; ".join(m for messages in error.fields.values() for m in messages)
-            flash(f"{error.message} {problems}".strip(), "error")
-        else:
-            if report.dry_run:
-                flash(
-                    _(
-                        "Checked: %(good)d of %(rows)d rows can be imported.",
-                        good=report.imported,
-                        rows=report.rows,
-                    ),
-                    "success",
-                )
-            else:
-                flash(_("Imported %(count)d voters.", count=report.imported), "success")
-        if report is not None and report.rejected:
-            report_id = _keep(user, report)
+        job = import_jobs.start(
+            current_app._get_current_object(),  # type: ignore[attr-defined]
+            current_settings(),
+            user,
+            election.code,
+            upload.stream,
+            filename=upload.filename or "upload.csv",
+            mode=form.mode.data or "check",
+        )
+        return redirect(url_for("registration_import.job", code=election.code, job_id=job.id), 303)
+    status = 422 if form.errors else 200
+    return render_template("registration/import.html", election=election, form=form, job=None), status
+
+
+@bp.get("/elections/<code>/import/<job_id>")
+@login_required
+def job(code: str, job_id: str) -> str:
+    user = require(signed_in_user(), Permission.REGISTER_VOTERS)
+    election = service.get_election(request_session(), code)
+    found = _job(user, election.code, job_id)
     return render_template(
         "registration/import.html",
         election=election,
-        form=form,
-        report=report,
-        shown=report.rejected[:SHOWN_REJECTIONS] if report else [],
-        report_id=report_id,
-    ), status
+        form=VoterImportForm(),
+        job=found,
+        outcome=_outcome(found),
+        refresh=REFRESH_SECONDS if found.running else None,
+    )
 
 
-@bp.get("/elections/<code>/import/<report_id>/rejected.csv")
+@bp.get("/elections/<code>/import/<job_id>/rejected.csv")
 @login_required
-def rejected_rows(code: str, report_id: str) -> Response:
+def rejected_rows(code: str, job_id: str) -> Response:
     user = require(signed_in_user(), Permission.REGISTER_VOTERS)
-    path = _folder(user) / f"{report_id}.csv"
-    if not REPORT_ID.match(report_id) or not path.is_file():
+    found = _job(user, code.upper(), job_id)
+    if not found.has_rejected_csv:
         abort(404)
     return send_file(
-        path,
+        Folder(current_app.instance_path, user.id).file(found.id, ".csv"),
         mimetype="text/csv",
         as_attachment=True,
         download_name=f"{code.upper()}-rejected-rows.csv",
@@ -134,17 +96,32 @@ def rejected_rows(code: str, report_id: str) -> Response:
     )
 
 
-def _folder(user: User) -> Path:
-    return Path(current_app.instance_path) / "import-reports" / str(user.id)
+def _job(user: User, election: str, job_id: str) -> Job:
+    """The user's own job of this election, or 404: other people's jobs do not exist."""
+    if not import_jobs.JOB_ID.match(job_id):
+        abort(404)
+    found = Folder(current_app.instance_path, user.id).load(job_id)
+    if found is None or found.election != election:
+        abort(404)
+    return found
 
 
-def _keep(user: User, report: ImportReport) -> str:
-    folder = _folder(user)
-    folder.mkdir(parents=True, exist_ok=True)
-    old = dt.datetime.now(dt.UTC).timestamp() - KEEP_REPORTS.total_seconds()
-    for stale in folder.glob("*.csv"):
-        if stale.stat().st_mtime < old:
-            stale.unlink(missing_ok=True)
-    report_id = secrets.token_urlsafe(16)
-    (folder / f"{report_id}.csv").write_text(report.rejected_csv(), encoding="utf-8")
-    return report_id
+def _outcome(job: Job) -> tuple[str, str] | None:
+    """(category, sentence) for a job that has ended."""
+    if job.running:
+        return None
+    if job.interrupted:
+        return "error", _("The import stopped before it ended: nothing was imported. Upload the file again.")
+    if job.state == "failed" or job.report is None:
+        return "error", job.message
+    report = job.report
+    if report["dry_run"]:
+        good, rows = report["imported"], report["rows"]
+        return "success", _("Checked: %(good)d of %(rows)d rows can be imported.", good=good, rows=rows)
+    if report["committed"]:
+        return "success", _("Imported %(count)d voters.", count=report["imported"])
+    return "error", _(
+        "%(bad)d of %(rows)d rows were rejected; nothing was imported.",
+        bad=report["rejected_rows"],
+        rows=report["rows"],
+    )

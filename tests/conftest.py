@@ -40,6 +40,7 @@ def make_settings(instance: Path, database_url: str, **overrides: object) -> Set
         argon2_memory_cost=1024,
         login_rate_limit="1000 per minute",
         secure_cookies=False,
+        background_imports=False,  # the test and the app share one connection
     )
     return base.with_overrides(**overrides) if overrides else base.validate()
 

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,23 +16,26 @@ import pytest
 import rfc8785
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from audit import merkle
 from audit.models import Entry
+from ocv.app import create_app
+from ocv.auth import service as accounts
 from ocv.auth.models import User
+from ocv.db import database
 from ocv.errors import PermissionDenied, ValidationError
 from ocv.settings import Settings
-from registration import imports, service
+from registration import import_jobs, imports, service
 from registration.errors import WrongPhase
 from registration.import_rows import COLUMNS
 from registration.models import DuplicateReview, Election, Station, Voter, VoterDocument, VoterHistory
 from registration.privacy import DocumentKeys
-from tests.conftest import csrf_token, login
+from tests.conftest import PASSWORD, csrf_token, login
 from tests.integration.test_cli import run
-from tests.integration.test_registration import voter
+from tests.integration.test_registration import demo_definition, voter
 
 GIVEN = [
     "Amira",
@@ -560,11 +564,14 @@ def import_client(client: FlaskClient) -> FlaskClient:
 
 def _upload(client: FlaskClient, data: bytes, mode: str, name: str = "voters.csv") -> TestResponse:
     token = csrf_token(client, "/elections/GE2027/import")
-    return client.post(
+    posted = client.post(
         "/elections/GE2027/import",
         content_type="multipart/form-data",
         data={"csrf_token": token, "mode": mode, "file": (io.BytesIO(data), name)},
     )
+    assert posted.status_code == 303, posted.status_code
+    assert "/elections/GE2027/import/" in posted.location
+    return client.get(posted.location)  # the job's page: here the job has run within the request
 
 
 def test_upload_page(
@@ -588,7 +595,7 @@ def test_upload_page(
     data, _ = bad_file(db_session, settings, election, officer)
     refused = _upload(client, data, "import")
     page = refused.get_data(as_text=True)
-    assert refused.status_code == 422
+    assert refused.status_code == 200
     assert "6 of 8 rows were rejected" in page
     assert "same document as line 2" in page
     link = page.split('href="/elections/GE2027/import/')[1].split('"')[0]
@@ -624,3 +631,68 @@ def test_upload_page(
     assert login(observer, "olga").status_code == 302
     assert observer.get("/elections/GE2027/import").status_code == 403
     assert observer.get(f"/elections/GE2027/import/{link}").status_code == 403
+
+
+def test_an_upload_runs_in_the_background_and_its_page_follows_it(
+    own_database: Engine, base_settings: Settings, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The real thing: the job runs in a thread with its own transaction while the page polls."""
+    settings = base_settings.with_overrides(
+        database_url=own_database.url.render_as_string(hide_password=False),
+        instance_path=tmp_path,
+        background_imports=True,
+    )
+    app = create_app(settings)
+    request.addfinalizer(database(app).engine.dispose)  # before the database is dropped
+    with database(app).transaction() as session:
+        election = service.load_election(session, None, demo_definition())
+        service.advance(session, None, election, "registration_open")
+        for name in ("reggie", "rita"):
+            user = accounts.create_user(
+                session, settings, None, username=name, role="registration_officer", password=PASSWORD
+            )
+            user.must_change_password = False
+    client = app.test_client()
+    assert login(client, "reggie").status_code == 302
+    token = csrf_token(client, "/elections/GE2027/import")
+    rows = [person(i) for i in range(3000)]
+    posted = client.post(
+        "/elections/GE2027/import",
+        content_type="multipart/form-data",
+        data={"csrf_token": token, "mode": "import", "file": (io.BytesIO(csv_file(rows)), "many.csv")},
+    )
+    assert posted.status_code == 303
+    pages = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        page = client.get(posted.location).get_data(as_text=True)
+        pages.append(page)
+        if 'http-equiv="refresh"' not in page:
+            break
+        assert "<progress" in page
+        time.sleep(0.05)
+    assert "Imported 3000 voters." in pages[-1]
+    assert 'http-equiv="refresh"' in pages[0]  # the first look finds it running
+    with database(app).transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Voter)) == 3000
+        assert len(_entries(session, "registration.import_completed")) == 1
+    assert list((tmp_path / "import-reports").glob("*/*.upload")) == []  # the upload is gone
+
+    other = app.test_client()
+    assert login(other, "rita").status_code == 302
+    assert other.get(posted.location).status_code == 404  # someone else's job
+
+
+def test_a_job_whose_process_died_is_reported_as_interrupted(
+    import_client: FlaskClient, officer: User, election: Election, settings: Settings
+) -> None:
+    folder = import_jobs.Folder(settings.instance_path, officer.id)
+    folder.path.mkdir(parents=True, exist_ok=True)
+    job = import_jobs.Job("A" * 22, "GE2027", "voters.csv", "import", heartbeat=time.time() - 3600)
+    folder.save(job)
+    assert login(import_client, "reggie").status_code == 302
+    page = import_client.get(f"/elections/GE2027/import/{job.id}").get_data(as_text=True)
+    assert "The import stopped before it ended: nothing was imported." in page
+    assert 'http-equiv="refresh"' not in page
+    assert import_client.get("/elections/GE2027/import/not-a-job").status_code == 404
+    assert import_client.get(f"/elections/FR2027/import/{job.id}").status_code == 404

@@ -69,6 +69,7 @@ ACCESS: dict[str, object] = {
     "registration_api.enrol": OFFICERS,
     "registration_api.self_check": PUBLIC,
     "registration_import.upload": OFFICERS,
+    "registration_import.job": OFFICERS,
     "registration_import.rejected_rows": OFFICERS,
 }
 
@@ -81,7 +82,7 @@ SAMPLE_ARGS = {
     "code": "GE2027",
     "phase": "registration_open",
     "reg_no": "2222-2222-2",
-    "report_id": "x",
+    "job_id": "x",
     "station": "DE-BER-01",
 }
 ARG_OVERRIDES = {"registration.voter_action": {"action": "cancel"}}
