@@ -476,13 +476,11 @@ def _chunks(data: bytes, count: int) -> list[tuple[int, int]]:
 _SHARED: bytes = b""  # the log, inherited by forked workers instead of sent to them
 
 
-def _scan_task(task: tuple[bytes | None, int, int, int]) -> Scan:
+def _scan_task(task: tuple[bytes | None, int, int, int]) -> tuple[Scan, list[tuple[int, bytes]]]:
+    """A chunk's scan, and the Merkle nodes within its leaves (the parent adds the rest)."""
     buf, start, end, seq0 = task
-    return scan_chunk(_SHARED[start:end] if buf is None else buf, seq0)
-
-
-def _levels_task(segment: bytes) -> list[bytes]:
-    return merkle.subtree_levels(segment, (len(segment) // 32 - 1).bit_length())
+    scan = scan_chunk(_SHARED[start:end] if buf is None else buf, seq0)
+    return scan, merkle.inner_levels(scan.hashes, seq0)
 
 
 def _scan_all(
@@ -524,20 +522,15 @@ def _scan_parallel(
     _SHARED = data if forked else b""
     try:
         with context.Pool(jobs) as pool:
-            scans = []
-            for scan in pool.imap(_scan_task, tasks):
+            scans, parts = [], []
+            for scan, inner in pool.imap(_scan_task, tasks):
                 scans.append(scan)
+                parts.append(inner)
                 if progress:
                     progress(len(scan.hashes) // 32, total)
-            blob = b"".join(s.hashes for s in scans)
-            # Aligned segments of 2**k leaves: their subtrees are the big tree's subtrees.
-            k = max(10, (len(blob) // 32 // (jobs * 4)).bit_length() - 1)
-            size = 32 << k
-            parts = pool.map(_levels_task, [blob[i : i + size] for i in range(0, len(blob), size)])
     finally:
         _SHARED = b""
-    levels = [blob] + [b"".join(p[j] if j < len(p) else b"" for p in parts) for j in range(k)]
-    return scans, levels + merkle.subtree_levels(levels[-1])[1:]
+    return scans, merkle.join_levels(b"".join(s.hashes for s in scans), parts)
 
 
 # --- replay: the key registry, signed documents, state digests ----------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import itertools
 import json
 import re
 import tarfile
@@ -377,6 +378,15 @@ def test_merkle_levels_match_the_plain_root() -> None:
         assert merkle.prefix_root(levels, size) == merkle.root(leaves[:size])
         if size:
             assert merkle.tree_hash(size, read) == merkle.root(leaves[:size])
+
+
+@pytest.mark.parametrize("cuts", [[], [1], [3, 4, 5], [7, 8, 9, 40, 64, 65, 99], list(range(1, 100, 3))])
+def test_merkle_levels_joined_from_runs(cuts: list[int]) -> None:
+    leaves = b"".join(merkle.leaf_hash(bytes([i])) for i in range(100))
+    for size in (1, 2, 64, 65, 99, 100):
+        bounds = [0, *[c for c in cuts if c < size], size]
+        parts = [merkle.inner_levels(leaves[32 * a : 32 * b], a) for a, b in itertools.pairwise(bounds)]
+        assert merkle.join_levels(leaves[: 32 * size], parts) == merkle.subtree_levels(leaves[: 32 * size])
 
 
 # --- tampering ----------------------------------------------------------------------------
