@@ -235,17 +235,50 @@ def check_tree(proof: Sequence[bytes], t: int, root_t: bytes, n: int, root_n: by
 # --- a whole tree in memory (the verifier's) ---------------------------------------
 
 
-def subtree_levels(leaves: bytes, top: int | None = None) -> list[bytes]:
+def subtree_levels(leaves: bytes) -> list[bytes]:
     """[leaves, level 1, level 2, ...]: level j holds the hashes of the complete subtrees
-    of 2**j leaves, 32 bytes each, in order; up to level `top` (default: to the root)."""
-    levels = [leaves]
+    of 2**j leaves, 32 bytes each, in order, up to the root."""
+    return [leaves] + [nodes for _, nodes in inner_levels(leaves, 0)]
+
+
+def inner_levels(leaves: bytes, first: int) -> list[tuple[int, bytes]]:
+    """For the leaves from index `first` on: (index of the first node, nodes) of each level
+    from 1 up, for the nodes whose subtree lies within these leaves. A worker builds them
+    for its run of leaves; `join_levels` adds the nodes across runs."""
+    out: list[tuple[int, bytes]] = []
     sha256 = hashlib.sha256
-    while len(levels[-1]) >= 64 and (top is None or len(levels) <= top):
-        below = levels[-1]
-        levels.append(
-            b"".join([sha256(b"\x01" + below[i : i + 64]).digest() for i in range(0, len(below) - 63, 64)])
-        )
-    return levels if top is None else levels[1:] + [b""] * (top + 1 - len(levels))
+    below, start = leaves, first
+    while True:
+        skip = (start & 1) * 32  # a right child: its parent spans the run before
+        pairs = len(below[skip:]) // 64
+        if not pairs:
+            return out
+        ends = range(skip, skip + 64 * pairs, 64)
+        below = b"".join([sha256(b"\x01" + below[i : i + 64]).digest() for i in ends])
+        start = (start + 1) >> 1
+        out.append((start, below))
+
+
+def join_levels(leaves: bytes, parts: Sequence[list[tuple[int, bytes]]]) -> list[bytes]:
+    """`subtree_levels(leaves)` from the `inner_levels` of consecutive runs of them: the
+    nodes no run holds are hashed here, from the level below."""
+    levels = [leaves]
+    while len(levels[-1]) >= 64:
+        below, j = levels[-1], len(levels) - 1
+        pieces, done = [], 0  # node index reached on this level
+        for part in parts:
+            if j < len(part):
+                start, nodes = part[j]
+                pieces += [_pair_hash(below, m) for m in range(done, start)]
+                pieces.append(nodes)
+                done = start + len(nodes) // 32
+        pieces += [_pair_hash(below, m) for m in range(done, len(below) // 64)]
+        levels.append(b"".join(pieces))
+    return levels
+
+
+def _pair_hash(level: bytes, m: int) -> bytes:
+    return hashlib.sha256(b"\x01" + level[64 * m : 64 * m + 64]).digest()
 
 
 def prefix_root(levels: Sequence[bytes], size: int) -> bytes:

@@ -24,7 +24,9 @@ import tarfile
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from itertools import accumulate
+from functools import partial
+from itertools import accumulate, chain, compress
+from operator import is_not, itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +35,14 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audit import merkle, note
-from audit.jcs import CanonicalError, canonical_bytes, has_float, is_canonical, loads_strict
+from audit.jcs import (
+    CanonicalError,
+    all_canonical,
+    canonical_bytes,
+    has_float,
+    is_canonical,
+    loads_strict,
+)
 
 PARALLEL_THRESHOLD = 200_000  # entries; below it, starting workers costs more than it saves
 CHUNK_BYTES = 8 << 20  # per chunk: bounds memory, paces the progress bar
@@ -47,6 +56,15 @@ ENTRY_KEYS = ("actor", "payload", "scope", "seq", "time", "type", "v")
 _TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
 _TYPE = re.compile(r"[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*")
 _CHECKPOINT_FILE = re.compile(r"(0|[1-9][0-9]*)\.txt")
+# Lines checked together: enough to make the per-batch work vanish, few enough that the
+# parsed entries stay in the CPU cache (a few thousand at once run several times slower).
+BATCH = 64
+_MEMBERS = itemgetter(*ENTRY_KEYS)
+_NESTED = frozenset({dict, list})
+_ZERO_DIGITS = bytes.maketrans(b"123456789", b"000000000")
+_TIME_FORMS = b"0000-00-00T00:00:00.000000Z" * BATCH
+_MINUTE = itemgetter(slice(0, 16))
+_MINUTE_END = ":59.999999Z"
 
 # progress(entries just checked, entries in all)
 Progress = Callable[[int, int], None]
@@ -171,20 +189,144 @@ class _Bad(Exception):
 
 
 def scan_chunk(buf: bytes, seq0: int) -> Scan:
-    """Check a run of complete lines (each ending in "\\n") that starts at entry `seq0`."""
+    """Check a run of complete lines (each ending in "\\n") that starts at entry `seq0`.
+
+    Lines go in batches: each is checked at once with C loops (`_check_batch`), and only
+    a batch that fails there is checked line by line (`_check_lines`), which finds the
+    first bad entry and says why, or passes what the batch checks left to it."""
     lines = buf.split(b"\n")
     lines.pop()
     sha256 = hashlib.sha256
     scan = Scan(seq0, b"".join([sha256(b"\x00" + line).digest() for line in lines]), {}, [], {})
     kinds: list[str] = []
-    notable, append = scan.notable, kinds.append
+    times = ("", "")  # the last entry's time, and the end of the last minute found real
+    for start in range(0, len(lines), BATCH):
+        batch = lines[start : start + BATCH]
+        checked = _check_batch(batch, seq0 + start, times, kinds, scan.notable)
+        if checked is None:
+            checked, scan.error = _check_lines(batch, seq0 + start, times, kinds, scan.notable)
+            if scan.error:
+                break
+        times = checked
+    _count(scan, kinds)
+    if kinds:
+        scan.first_time, scan.last_time = orjson.loads(lines[0])["time"], times[0]
+    return scan
+
+
+def _check_batch(
+    lines: list[bytes],
+    seq0: int,
+    times: tuple[str, str],
+    kinds: list[str],
+    notable: list[tuple[int, dict[str, Any]]],
+) -> tuple[str, str] | None:
+    """Every check of `_check_lines`, on the whole batch at once: the new `times` once all
+    hold (kinds and notable entries added), else None with nothing added.
+
+    Each test is one C loop over a member of every entry: the set of the types found
+    stands for a test per value. It must never pass what `_check_lines` would refuse."""
+    entries = all_canonical(lines)
+    if entries is None or _types(entries) != {dict} or set(map(len, entries)) != {7}:
+        return None
+    try:
+        actors, payloads, scopes, seqs, stamps, types, versions = zip(*map(_MEMBERS, entries), strict=True)
+    except KeyError:
+        return None
+    if (
+        seqs != tuple(range(seq0, seq0 + len(lines)))
+        or _types(seqs) != {int}
+        or _types(versions) != {int}
+        or set(versions) != {1}
+        or _types(types) != {str}
+        or _types(payloads) != {dict}
+        or not _stamps_hold(stamps, times[0])
+        or not _scopes_hold(scopes)
+        or not _actors_hold(actors)
+        or _floats_in(payloads)
+    ):
+        return None
+    minute_end = times[1]
+    for minute in sorted(set(map(_MINUTE, stamps))):
+        if minute + _MINUTE_END != minute_end:
+            try:
+                minute_end = _check_minute(minute)
+            except _Bad:
+                return None
+    names = set(chain.from_iterable(payloads))
+    if "signatures" in names or "document" in names or any(_is_audit(kind) for kind in set(types)):
+        notable.extend(
+            (seq, entry)
+            for seq, entry, payload, kind in zip(seqs, entries, payloads, types, strict=True)
+            if "signatures" in payload or "document" in payload or _is_audit(kind)
+        )
+    kinds.extend(types)
+    return stamps[-1], minute_end
+
+
+def _types(values: Iterable[Any]) -> set[type]:
+    return set(map(type, values))
+
+
+def _stamps_hold(stamps: tuple[Any, ...], last_time: str) -> bool:
+    """The form of every time (joined, digits zeroed, against the form repeated), seconds
+    below 60, and the order from the previous entry's time on."""
+    if _types(stamps) != {str} or set(map(len, stamps)) != {27} or stamps[0] < last_time:
+        return False
+    joined = "".join(stamps).encode()
+    return (
+        joined.translate(_ZERO_DIGITS) == _TIME_FORMS[: len(joined)]
+        and len(joined) == 27 * len(stamps)  # no character beyond ASCII
+        and not joined[17::27].translate(None, b"012345")
+        and list(stamps) == sorted(stamps)
+    )
+
+
+def _scopes_hold(scopes: tuple[Any, ...]) -> bool:
+    return (
+        _types(scopes) == {dict}
+        and set(chain.from_iterable(scopes)) <= SCOPE_KEYS
+        and _types(chain.from_iterable(map(dict.values, scopes))) <= {str}
+    )
+
+
+def _actors_hold(actors: tuple[Any, ...]) -> bool:
+    people = list(filter(partial(is_not, None), actors))
+    return (
+        _types(people) <= {dict}
+        and set(map(len, people)) <= {2}
+        and set(chain.from_iterable(people)) <= ACTOR_KEYS
+        and _types(chain.from_iterable(map(dict.values, people))) <= {str}
+    )
+
+
+def _floats_in(payloads: tuple[dict[str, Any], ...]) -> bool:
+    values = list(chain.from_iterable(map(dict.values, payloads)))
+    found = _types(values)
+    if found <= _SCALARS:
+        return False
+    return float in found or has_float(list(compress(values, map(_NESTED.__contains__, map(type, values)))))
+
+
+def _is_audit(kind: str) -> bool:
+    return "audit." <= kind < "audit/"
+
+
+def _check_lines(
+    lines: list[bytes],
+    seq0: int,
+    times: tuple[str, str],
+    kinds: list[str],
+    notable: list[tuple[int, dict[str, Any]]],
+) -> tuple[tuple[str, str], tuple[int, str] | None]:
+    """The checks entry by entry: the new `times`, and the first failure (seq, reason)."""
     time_format, scope_keys, actor_keys, scalars = _TIME.fullmatch, SCOPE_KEYS, ACTOR_KEYS, _SCALARS
+    append = kinds.append
+    last_time, minute_end = times
     entry: Any = None
-    last_time = minute_end = ""
     seq = seq0
-    # The hot loop, once per entry: exact type tests (bool is an int, and a float must
-    # not pass for one), C loops where they do the job, and the reason worded by
-    # _explain only once something fails. Types are checked after the loop.
+    # Exact type tests (bool is an int, and a float must not pass for one); the reason
+    # is worded by _explain only once something fails. Types are checked in _count.
     try:
         for seq, line in enumerate(lines, seq0):  # noqa: B007  (seq names the failure)
             # Floats are excluded by the exact types below and the search of the payload.
@@ -228,13 +370,10 @@ def scan_chunk(buf: bytes, seq0: int) -> Scan:
                 notable.append((seq, entry))
             last_time = time
     except CanonicalError as error:
-        scan.error = (seq, str(error))
+        return (last_time, minute_end), (seq, str(error))
     except (_Bad, KeyError, TypeError):
-        scan.error = (seq, _explain(entry, seq, last_time))
-    _count(scan, kinds)
-    if kinds:
-        scan.first_time, scan.last_time = orjson.loads(lines[0])["time"], last_time
-    return scan
+        return (last_time, minute_end), (seq, _explain(entry, seq, last_time))
+    return (last_time, minute_end), None
 
 
 def _count(scan: Scan, kinds: list[str]) -> None:
@@ -337,13 +476,11 @@ def _chunks(data: bytes, count: int) -> list[tuple[int, int]]:
 _SHARED: bytes = b""  # the log, inherited by forked workers instead of sent to them
 
 
-def _scan_task(task: tuple[bytes | None, int, int, int]) -> Scan:
+def _scan_task(task: tuple[bytes | None, int, int, int]) -> tuple[Scan, list[tuple[int, bytes]]]:
+    """A chunk's scan, and the Merkle nodes within its leaves (the parent adds the rest)."""
     buf, start, end, seq0 = task
-    return scan_chunk(_SHARED[start:end] if buf is None else buf, seq0)
-
-
-def _levels_task(segment: bytes) -> list[bytes]:
-    return merkle.subtree_levels(segment, (len(segment) // 32 - 1).bit_length())
+    scan = scan_chunk(_SHARED[start:end] if buf is None else buf, seq0)
+    return scan, merkle.inner_levels(scan.hashes, seq0)
 
 
 def _scan_all(
@@ -385,20 +522,15 @@ def _scan_parallel(
     _SHARED = data if forked else b""
     try:
         with context.Pool(jobs) as pool:
-            scans = []
-            for scan in pool.imap(_scan_task, tasks):
+            scans, parts = [], []
+            for scan, inner in pool.imap(_scan_task, tasks):
                 scans.append(scan)
+                parts.append(inner)
                 if progress:
                     progress(len(scan.hashes) // 32, total)
-            blob = b"".join(s.hashes for s in scans)
-            # Aligned segments of 2**k leaves: their subtrees are the big tree's subtrees.
-            k = max(10, (len(blob) // 32 // (jobs * 4)).bit_length() - 1)
-            size = 32 << k
-            parts = pool.map(_levels_task, [blob[i : i + size] for i in range(0, len(blob), size)])
     finally:
         _SHARED = b""
-    levels = [blob] + [b"".join(p[j] if j < len(p) else b"" for p in parts) for j in range(k)]
-    return scans, levels + merkle.subtree_levels(levels[-1])[1:]
+    return scans, merkle.join_levels(b"".join(s.hashes for s in scans), parts)
 
 
 # --- replay: the key registry, signed documents, state digests ----------------------------
