@@ -154,20 +154,24 @@ def test_same_document_is_refused(
     assert first.station.assigned == 1  # the refused enrolment took no seat
 
 
+# The enrolment page's fields, as an officer fills them in.
+ENROL_FORM = {
+    "family_name": "Haddad",
+    "given_name": "Amira",
+    "date_of_birth": "1990-05-17",
+    "constituency": "OV-EU",
+    "host_country": "DE",
+    "city": "Berlin",
+    "doc1_type": "passport",
+    "doc1_number": "P1234567",
+}
+
+
 def test_enrolment_page_enrols_and_wants_its_csrf_token(
     client: FlaskClient, db_session: Session, election: Election, officer
 ) -> None:
     assert login(client, "reggie").status_code == 302
-    form = {
-        "family_name": "Haddad",
-        "given_name": "Amira",
-        "date_of_birth": "1990-05-17",
-        "constituency": "OV-EU",
-        "host_country": "DE",
-        "city": "munich",
-        "doc1_type": "passport",
-        "doc1_number": "P1234567",
-    }
+    form = {**ENROL_FORM, "city": "munich"}
     token = csrf_token(client, "/elections/GE2027/enrol")
     enrolled = client.post("/elections/GE2027/enrol", data={**form, "csrf_token": token})
     assert enrolled.status_code == 302
@@ -335,16 +339,7 @@ def test_a_document_refused_in_the_enrolment_form_takes_no_seat(
     client: FlaskClient, db_session: Session, election: Election, officer
 ) -> None:
     assert login(client, "reggie").status_code == 302
-    form = {
-        "family_name": "Haddad",
-        "given_name": "Amira",
-        "date_of_birth": "1990-05-17",
-        "doc1_type": "passport",
-        "doc1_number": "P1234567",
-        "constituency": "OV-EU",
-        "host_country": "DE",
-        "city": "Berlin",
-    }
+    form = ENROL_FORM
 
     def enrol(**changes: str):  # type: ignore[no-untyped-def]
         token = csrf_token(client, "/elections/GE2027/enrol")
