@@ -274,32 +274,59 @@ def card(code: str, reg_no: str) -> str:
 # --- reviews, objections, lists ------------------------------------------------------------
 
 
-@bp.route("/elections/<code>/reviews", methods=["GET", "POST"])
-@login_required
-def reviews(code: str) -> Response | str:
-    user = _officer()
-    e = _election(code)
-    form = ReviewForm()
+# One form per open item, each with a prefix of its own, so the page holds no id twice and
+# each label names its own field. The hidden "review" or "objection" input says which item a
+# POST is about, and so which prefix its fields carry.
+
+
+def _posted_item(name: str) -> int | None:
+    try:
+        return int(request.form[name]) if request.method == "POST" else None
+    except (KeyError, ValueError):
+        return None
+
+
+def _review_form(review_id: int, posted: bool) -> ReviewForm:
+    form = ReviewForm(request.form if posted else None, prefix=f"review-{review_id}")
     form.decision.choices = [
         SelectChoice("different", _l("Different people: keep both")),
         SelectChoice("same_person", _l("Same person: cancel the newer entry")),
     ]
-    if form.validate_on_submit():
-        service.resolve_review(
-            request_session(),
-            user,
-            int(request.form.get("review", "0")),
-            form.decision.data or "",
-            form.reason.data or "",
-        )
-        flash(_("Resolved."), "success")
-        return redirect(url_for("registration.reviews", code=code))
+    return form
+
+
+@bp.route("/elections/<code>/reviews", methods=["GET", "POST"])
+@login_required
+def reviews(code: str) -> Response | str:
+    user = _officer()
+    session = request_session()
+    e = _election(code)
+    posted = _posted_item("review")
+    forms: dict[int, ReviewForm] = {}
+    if posted is not None:
+        form = forms[posted] = _review_form(posted, posted=True)
+        if form.validate_on_submit():
+            service.resolve_review(session, user, posted, form.decision.data or "", form.reason.data or "")
+            flash(_("Resolved."), "success")
+            return redirect(url_for("registration.reviews", code=code))
     return render_template(
         "registration/reviews.html",
         election=e,
-        form=form,
-        reviews=service.open_reviews(request_session(), user, e),
+        reviews=[
+            (r, forms[r.id] if r.id in forms else _review_form(r.id, posted=False))
+            for r in service.open_reviews(session, user, e)
+        ],
     )
+
+
+def _objection_form(objection_id: int, posted: bool) -> ObjectionStepForm:
+    form = ObjectionStepForm(request.form if posted else None, prefix=f"objection-{objection_id}")
+    form.decision.choices = [
+        SelectChoice("", "—"),
+        SelectChoice("dismissed", _l("dismissed: the entry stays")),
+        SelectChoice("upheld", _l("upheld: the entry is cancelled")),
+    ]
+    return form
 
 
 @bp.route("/elections/<code>/objections", methods=["GET", "POST"])
@@ -308,28 +335,29 @@ def objection_list(code: str) -> Response | str:
     user = _officer()
     session = request_session()
     e = _election(code)
-    form = ObjectionStepForm()
-    form.decision.choices = [
-        SelectChoice("", "—"),
-        SelectChoice("dismissed", _l("dismissed: the entry stays")),
-        SelectChoice("upheld", _l("upheld: the entry is cancelled")),
-    ]
-    if form.validate_on_submit():
-        o = objections.get(session, user, int(request.form.get("objection", "0")))
-        step = request.form.get("step")
-        if step == "notify":
-            objections.notify(session, user, o, form.text.data or "")
-        elif step == "reply":
-            objections.reply(session, user, o, form.text.data or "")
-        elif step == "decide":
-            objections.decide(session, user, o, form.decision.data or "", form.text.data or "")
-        flash(_("Recorded."), "success")
-        return redirect(url_for("registration.objection_list", code=code))
+    posted = _posted_item("objection")
+    forms: dict[int, ObjectionStepForm] = {}
+    if posted is not None:
+        form = forms[posted] = _objection_form(posted, posted=True)
+        if form.validate_on_submit():
+            o = objections.get(session, user, posted)
+            text = form.text.data or ""
+            step = request.form.get("step")
+            if step == "notify":
+                objections.notify(session, user, o, text)
+            elif step == "reply":
+                objections.reply(session, user, o, text)
+            elif step == "decide":
+                objections.decide(session, user, o, form.decision.data or "", text)
+            flash(_("Recorded."), "success")
+            return redirect(url_for("registration.objection_list", code=code))
     return render_template(
         "registration/objections.html",
         election=e,
-        form=form,
-        objections=objections.for_election(session, user, e),
+        objections=[
+            (o, forms[o.id] if o.id in forms else _objection_form(o.id, posted=False))
+            for o in objections.for_election(session, user, e)
+        ],
     )
 
 

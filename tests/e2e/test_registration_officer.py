@@ -282,9 +282,9 @@ def test_a_registration_officer_runs_registration_to_the_frozen_list(
     assert review.locator("tr:has(th:text-is('Existing')) code").inner_text() == undecorated
     assert review.locator("tr:has(th:text-is('New'))").inner_text().count(ARABIC_NAME) == 1
     officer.screenshot(path=screenshot_dir / "duplicate-review.png", full_page=True)
-    review.locator("#decision").select_option("same_person")
-    review.locator("#reason").fill("Same person: the photographs on both documents match")
-    review.locator("#submit").click()
+    review.get_by_label("Decision", exact=True).select_option("same_person")
+    review.get_by_label("Reason", exact=True).fill("Same person: the photographs on both documents match")
+    review.get_by_role("button", name="Resolve").click()
     officer.wait_for_selector("main p.flash.success")
     assert "Resolved." in _flashes(officer, "success")
     assert "No open review." in officer.inner_text("main")
@@ -392,13 +392,13 @@ def test_a_registration_officer_runs_registration_to_the_frozen_list(
     objection = officer.locator("main section.objection").first
     assert f"{berg} Berg, Jonas · filed" in objection.locator("h2").inner_text()
     assert "filed by K. Neighbour" in objection.inner_text()
-    objection.locator("textarea[name=text]").fill("Registered letter and e-mail, 2027-03-01")
+    objection.get_by_label("How the voter was notified").fill("Registered letter and e-mail, 2027-03-01")
     objection.locator("button:text-is('Record notice')").click()
     officer.wait_for_selector("main p.flash.success")
     objection = officer.locator("main section.objection").first
     assert "· notified" in objection.locator("h2").inner_text()
     assert "Notified: Registered letter and e-mail, 2027-03-01" in objection.inner_text()
-    objection.locator("textarea[name=text]").fill("I moved back home in January 2026.")
+    objection.get_by_label("The voter's reply").fill("I moved back home in January 2026.")
     objection.locator("button:text-is('Record reply')").click()
     officer.wait_for_selector("main p.flash.success")
     assert "· replied" in officer.locator("main section.objection h2").first.inner_text()
@@ -407,8 +407,10 @@ def test_a_registration_officer_runs_registration_to_the_frozen_list(
     chief.goto(server["url"] + f"/elections/{CODE}/objections")
     objection = chief.locator("main section.objection").first
     assert "Reply: I moved back home in January 2026." in objection.inner_text()
-    objection.locator("select[name=decision]").select_option("upheld")
-    objection.locator("textarea[name=text]").fill("The voter confirms living at home since January 2026")
+    objection.get_by_label("Decision", exact=True).select_option("upheld")
+    objection.get_by_label("Reason for the decision").fill(
+        "The voter confirms living at home since January 2026"
+    )
     objection.locator("button:text-is('Decide')").click()
     chief.wait_for_selector("main p.flash.success")
     objection = chief.locator("main section.objection").first
