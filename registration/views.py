@@ -44,6 +44,16 @@ SEXES = [
 ]
 
 
+@bp.app_template_filter("regno")
+def regno_display(reg_no: str) -> str:
+    """A registration number as people read it aloud, ``K7M-4QX-9T2``; one that fails its
+    check (never stored by the registry) is shown as it is, not dressed up."""
+    try:
+        return regno.format(reg_no)
+    except regno.InvalidRegNo:
+        return reg_no
+
+
 def _officer() -> User:
     """The signed-in registration officer or admin; 403 for anyone else."""
     return require(signed_in_user(), Permission.REGISTER_VOTERS)
@@ -168,7 +178,13 @@ def enrol(code: str) -> Response | str:
             # The page answers 200: nothing the request did may be committed.
             mark_for_rollback()
             duplicate_of = error.duplicate_of
-            flash(error.message, "error")
+            flash(
+                _(
+                    "This document is registered already, to %(reg_no)s.",
+                    reg_no=regno_display(error.duplicate_of),
+                ),
+                "error",
+            )
         except ValidationError as error:
             mark_for_rollback()
             show_errors(form, error)
@@ -266,9 +282,7 @@ def card(code: str, reg_no: str) -> str:
     e = _election(code)
     v = service.get_voter(request_session(), user, e, reg_no)
     qr = segno.make(f"OCV:{e.code}:{v.reg_no}", error="q").svg_data_uri(scale=4)
-    return render_template(
-        "registration/card.html", election=e, voter=v, qr=qr, reg_no=regno.format(v.reg_no)
-    )
+    return render_template("registration/card.html", election=e, voter=v, qr=qr)
 
 
 # --- reviews, objections, lists ------------------------------------------------------------
@@ -375,5 +389,4 @@ def station_list(code: str, station: str) -> str:
         station=s,
         voters=voters_,
         digest=lists.list_digest(voters_),
-        format_regno=regno.format,
     )

@@ -431,6 +431,7 @@ def test_each_open_review_has_a_form_of_its_own(
     _assert_ids_unique_and_labels_bound(page)
     for r in reviews:
         assert f'<label for="review-{r.id}-reason">' in page
+        assert f'<code dir="ltr">{regno.format(r.voter.reg_no)}</code>' in page
     first, second = reviews[0], reviews[1]
 
     def resolve(review_id: int, reason: str, **extra: str):  # type: ignore[no-untyped-def]
@@ -491,6 +492,7 @@ def test_each_open_objection_has_a_form_of_its_own(
     assert f'<label for="objection-{replied.id}-decision">' in page
     assert f'<label for="objection-{replied.id}-text">Reason for the decision</label>' in page
     assert f'<label for="objection-{filed.id}-text">How the voter was notified</label>' in page
+    assert f'<code dir="ltr">{regno.format(jonas.reg_no)}</code>' in page
 
     prefix = f"objection-{replied.id}"
     decided = client.post(
