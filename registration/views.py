@@ -32,9 +32,17 @@ from registration.forms import (
     SelfCheckForm,
     TransferForm,
 )
-from registration.models import Election
+from registration.models import Election, ElectionStatus
 
 bp = Blueprint("registration", __name__, template_folder="templates")
+
+# The phases as people read them, in every page and message that names one.
+PHASES = {
+    ElectionStatus.SETUP: _l("setup"),
+    ElectionStatus.REGISTRATION_OPEN: _l("registration open"),
+    ElectionStatus.EXHIBITION: _l("exhibition"),
+    ElectionStatus.FROZEN: _l("frozen"),
+}
 
 SEXES = [
     SelectChoice("", "—"),
@@ -42,6 +50,12 @@ SEXES = [
     SelectChoice("M", _l("male")),
     SelectChoice("X", _l("other")),
 ]
+
+
+@bp.app_template_filter("phase")
+def phase_name(status: str) -> str:
+    """The display name of an election phase, in the reader's language."""
+    return str(PHASES[ElectionStatus(status)])
 
 
 @bp.app_template_filter("regno")
@@ -142,7 +156,7 @@ def advance(code: str, phase: str) -> Response:
     require(user, Permission.MANAGE_ELECTION)
     if ActionForm().validate_on_submit():
         e = service.advance(request_session(), user, _election(code), phase)
-        flash(_("The election is now in %(phase)s.", phase=e.status.replace("_", " ")), "success")
+        flash(_("The election's phase is now: %(phase)s.", phase=phase_name(e.status)), "success")
     return redirect(url_for("registration.election", code=code))
 
 

@@ -173,7 +173,7 @@ def test_a_registration_officer_runs_registration_to_the_frozen_list(
     assert f"Election {CODE} loaded." in _flashes(chief, "success")
     assert "Phase: setup." in chief.inner_text("main .lead")
     _election_action(chief, "Open registration")
-    assert "The election is now in registration open." in _flashes(chief, "success")
+    assert "The election's phase is now: registration open." in _flashes(chief, "success")
 
     # 1. The officer signs in for the first time and must choose a password.
     officer = _sign_in(browser, server, "reggie")
@@ -366,7 +366,7 @@ def test_a_registration_officer_runs_registration_to_the_frozen_list(
 
     # 5. Exhibition: the admin publishes the provisional lists; import and enrolment close.
     _election_action(chief, "Start the exhibition period")
-    assert "The election is now in exhibition." in _flashes(chief, "success")
+    assert "The election's phase is now: exhibition." in _flashes(chief, "success")
     _open_election(officer)
     assert "Enrol voters" not in officer.inner_text("main .actions")
     assert "Import a file" not in officer.inner_text("main .actions")
@@ -424,7 +424,7 @@ def test_a_registration_officer_runs_registration_to_the_frozen_list(
 
     # 6. The admin freezes the list; the digest is shown on the election and station lists.
     _election_action(chief, "Freeze the list")
-    assert "The election is now in frozen." in _flashes(chief, "success")
+    assert "The election's phase is now: frozen." in _flashes(chief, "success")
     assert chief.locator("main .actions button.danger").count() == 0  # frozen is final
     frozen_digest = chief.inner_text("main p:has-text('Frozen list digest') code").strip()
     assert re.fullmatch(r"[0-9a-f]{64}", frozen_digest)

@@ -180,6 +180,22 @@ def test_enrolment_page_enrols_and_wants_its_csrf_token(
     assert db_session.scalar(select(func.count()).select_from(Voter)) == 1
 
 
+def test_phases_are_named_in_the_readers_language(
+    client: FlaskClient, db_session: Session, election: Election, make_user
+) -> None:
+    make_user("chief", "admin")
+    assert login(client, "chief").status_code == 302
+    assert "<td>inscriptions ouvertes</td>" in client.get("/elections?lang=fr").get_data(as_text=True)
+    token = csrf_token(client, "/elections/GE2027")
+    advanced = client.post("/elections/GE2027/advance/exhibition?lang=ar", data={"csrf_token": token})
+    assert advanced.status_code == 302
+    page = client.get("/elections/GE2027?lang=ar").get_data(as_text=True)
+    assert "الانتخابات الآن في مرحلة «عرض القوائم»." in page
+    assert "المرحلة: عرض القوائم." in page
+    english = client.get("/elections/GE2027/stations/DE-BER-01/list?lang=en").get_data(as_text=True)
+    assert "phase: exhibition" in english
+
+
 def test_capacity_is_never_exceeded(
     db_session: Session, settings: Settings, election: Election, officer
 ) -> None:
