@@ -145,6 +145,7 @@ def election(code: str) -> str:
         election=e,
         count=service.voter_count(request_session(), e),
         can_manage=can(user, Permission.MANAGE_ELECTION),
+        can_enrol=can(user, Permission.REGISTER_VOTERS),
         action_form=ActionForm(),
     )
 

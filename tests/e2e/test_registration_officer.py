@@ -174,6 +174,7 @@ def test_a_registration_officer_runs_registration_to_the_frozen_list(
     assert "Phase: setup." in chief.inner_text("main .lead")
     _election_action(chief, "Open registration")
     assert "The election's phase is now: registration open." in _flashes(chief, "success")
+    assert "Enrol voters" in chief.inner_text("main .actions")  # admins may enrol too
 
     # 1. The officer signs in for the first time and must choose a password.
     officer = _sign_in(browser, server, "reggie")

@@ -196,6 +196,21 @@ def test_phases_are_named_in_the_readers_language(
     assert "phase: exhibition" in english
 
 
+def test_whoever_may_register_voters_is_offered_the_enrolment_page(
+    client: FlaskClient, db_session: Session, settings: Settings, election: Election, officer, make_user
+) -> None:
+    make_user("chief", "admin")
+    for username in ("reggie", "chief"):
+        assert login(client, username).status_code == 302
+        page = client.get("/elections/GE2027").get_data(as_text=True)
+        assert 'href="/elections/GE2027/enrol"' in page, username
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    service.advance(db_session, None, election, "exhibition")
+    db_session.commit()
+    assert login(client, "chief").status_code == 302
+    assert 'href="/elections/GE2027/enrol"' not in client.get("/elections/GE2027").get_data(as_text=True)
+
+
 def test_capacity_is_never_exceeded(
     db_session: Session, settings: Settings, election: Election, officer
 ) -> None:
