@@ -251,7 +251,9 @@ def _refuse_known_documents(session: Session, election: Election, hashes: list[s
         .limit(1)
     )
     if known is not None:
-        raise DuplicateDocument(f"This document is registered already, to {known}.", duplicate_of=known)
+        raise DuplicateDocument(
+            f"This document is registered already, to {regno.format(known)}.", duplicate_of=known
+        )
 
 
 def take_station(session: Session, definition: Definition, data: VoterData) -> tuple[int, str]:

@@ -32,9 +32,17 @@ from registration.forms import (
     SelfCheckForm,
     TransferForm,
 )
-from registration.models import Election
+from registration.models import Election, ElectionStatus
 
 bp = Blueprint("registration", __name__, template_folder="templates")
+
+# The phases as people read them, in every page and message that names one.
+PHASES = {
+    ElectionStatus.SETUP: _l("setup"),
+    ElectionStatus.REGISTRATION_OPEN: _l("registration open"),
+    ElectionStatus.EXHIBITION: _l("exhibition"),
+    ElectionStatus.FROZEN: _l("frozen"),
+}
 
 SEXES = [
     SelectChoice("", "—"),
@@ -42,6 +50,22 @@ SEXES = [
     SelectChoice("M", _l("male")),
     SelectChoice("X", _l("other")),
 ]
+
+
+@bp.app_template_filter("phase")
+def phase_name(status: str) -> str:
+    """The display name of an election phase, in the reader's language."""
+    return str(PHASES[ElectionStatus(status)])
+
+
+@bp.app_template_filter("regno")
+def regno_display(reg_no: str) -> str:
+    """A registration number as people read it aloud, ``K7M-4QX-9T2``; one that fails its
+    check (never stored by the registry) is shown as it is, not dressed up."""
+    try:
+        return regno.format(reg_no)
+    except regno.InvalidRegNo:
+        return reg_no
 
 
 def _officer() -> User:
@@ -121,6 +145,7 @@ def election(code: str) -> str:
         election=e,
         count=service.voter_count(request_session(), e),
         can_manage=can(user, Permission.MANAGE_ELECTION),
+        can_enrol=can(user, Permission.REGISTER_VOTERS),
         action_form=ActionForm(),
     )
 
@@ -132,7 +157,7 @@ def advance(code: str, phase: str) -> Response:
     require(user, Permission.MANAGE_ELECTION)
     if ActionForm().validate_on_submit():
         e = service.advance(request_session(), user, _election(code), phase)
-        flash(_("The election is now in %(phase)s.", phase=e.status.replace("_", " ")), "success")
+        flash(_("The election's phase is now: %(phase)s.", phase=phase_name(e.status)), "success")
     return redirect(url_for("registration.election", code=code))
 
 
@@ -168,7 +193,13 @@ def enrol(code: str) -> Response | str:
             # The page answers 200: nothing the request did may be committed.
             mark_for_rollback()
             duplicate_of = error.duplicate_of
-            flash(error.message, "error")
+            flash(
+                _(
+                    "This document is registered already, to %(reg_no)s.",
+                    reg_no=regno_display(error.duplicate_of),
+                ),
+                "error",
+            )
         except ValidationError as error:
             mark_for_rollback()
             show_errors(form, error)
@@ -266,40 +297,65 @@ def card(code: str, reg_no: str) -> str:
     e = _election(code)
     v = service.get_voter(request_session(), user, e, reg_no)
     qr = segno.make(f"OCV:{e.code}:{v.reg_no}", error="q").svg_data_uri(scale=4)
-    return render_template(
-        "registration/card.html", election=e, voter=v, qr=qr, reg_no=regno.format(v.reg_no)
-    )
+    return render_template("registration/card.html", election=e, voter=v, qr=qr)
 
 
 # --- reviews, objections, lists ------------------------------------------------------------
+
+
+# One form per open item, each with a prefix of its own, so the page holds no id twice and
+# each label names its own field. The hidden "review" or "objection" input says which item a
+# POST is about, and so which prefix its fields carry.
+
+
+def _posted_item(name: str) -> int | None:
+    try:
+        return int(request.form[name]) if request.method == "POST" else None
+    except (KeyError, ValueError):
+        return None
+
+
+def _review_form(review_id: int, posted: bool) -> ReviewForm:
+    form = ReviewForm(request.form if posted else None, prefix=f"review-{review_id}")
+    form.decision.choices = [
+        SelectChoice("different", _l("Different people: keep both")),
+        SelectChoice("same_person", _l("Same person: cancel the newer entry")),
+    ]
+    return form
 
 
 @bp.route("/elections/<code>/reviews", methods=["GET", "POST"])
 @login_required
 def reviews(code: str) -> Response | str:
     user = _officer()
+    session = request_session()
     e = _election(code)
-    form = ReviewForm()
-    form.decision.choices = [
-        SelectChoice("different", _l("Different people: keep both")),
-        SelectChoice("same_person", _l("Same person: cancel the newer entry")),
-    ]
-    if form.validate_on_submit():
-        service.resolve_review(
-            request_session(),
-            user,
-            int(request.form.get("review", "0")),
-            form.decision.data or "",
-            form.reason.data or "",
-        )
-        flash(_("Resolved."), "success")
-        return redirect(url_for("registration.reviews", code=code))
+    posted = _posted_item("review")
+    forms: dict[int, ReviewForm] = {}
+    if posted is not None:
+        form = forms[posted] = _review_form(posted, posted=True)
+        if form.validate_on_submit():
+            service.resolve_review(session, user, posted, form.decision.data or "", form.reason.data or "")
+            flash(_("Resolved."), "success")
+            return redirect(url_for("registration.reviews", code=code))
     return render_template(
         "registration/reviews.html",
         election=e,
-        form=form,
-        reviews=service.open_reviews(request_session(), user, e),
+        reviews=[
+            (r, forms[r.id] if r.id in forms else _review_form(r.id, posted=False))
+            for r in service.open_reviews(session, user, e)
+        ],
     )
+
+
+def _objection_form(objection_id: int, posted: bool) -> ObjectionStepForm:
+    form = ObjectionStepForm(request.form if posted else None, prefix=f"objection-{objection_id}")
+    form.decision.choices = [
+        SelectChoice("", "—"),
+        SelectChoice("dismissed", _l("dismissed: the entry stays")),
+        SelectChoice("upheld", _l("upheld: the entry is cancelled")),
+    ]
+    return form
 
 
 @bp.route("/elections/<code>/objections", methods=["GET", "POST"])
@@ -308,28 +364,29 @@ def objection_list(code: str) -> Response | str:
     user = _officer()
     session = request_session()
     e = _election(code)
-    form = ObjectionStepForm()
-    form.decision.choices = [
-        SelectChoice("", "—"),
-        SelectChoice("dismissed", _l("dismissed: the entry stays")),
-        SelectChoice("upheld", _l("upheld: the entry is cancelled")),
-    ]
-    if form.validate_on_submit():
-        o = objections.get(session, user, int(request.form.get("objection", "0")))
-        step = request.form.get("step")
-        if step == "notify":
-            objections.notify(session, user, o, form.text.data or "")
-        elif step == "reply":
-            objections.reply(session, user, o, form.text.data or "")
-        elif step == "decide":
-            objections.decide(session, user, o, form.decision.data or "", form.text.data or "")
-        flash(_("Recorded."), "success")
-        return redirect(url_for("registration.objection_list", code=code))
+    posted = _posted_item("objection")
+    forms: dict[int, ObjectionStepForm] = {}
+    if posted is not None:
+        form = forms[posted] = _objection_form(posted, posted=True)
+        if form.validate_on_submit():
+            o = objections.get(session, user, posted)
+            text = form.text.data or ""
+            step = request.form.get("step")
+            if step == "notify":
+                objections.notify(session, user, o, text)
+            elif step == "reply":
+                objections.reply(session, user, o, text)
+            elif step == "decide":
+                objections.decide(session, user, o, form.decision.data or "", text)
+            flash(_("Recorded."), "success")
+            return redirect(url_for("registration.objection_list", code=code))
     return render_template(
         "registration/objections.html",
         election=e,
-        form=form,
-        objections=objections.for_election(session, user, e),
+        objections=[
+            (o, forms[o.id] if o.id in forms else _objection_form(o.id, posted=False))
+            for o in objections.for_election(session, user, e)
+        ],
     )
 
 
@@ -347,5 +404,4 @@ def station_list(code: str, station: str) -> str:
         station=s,
         voters=voters_,
         digest=lists.list_digest(voters_),
-        format_regno=regno.format,
     )

@@ -20,7 +20,7 @@ from ocv.errors import ValidationError
 from ocv.settings import Settings
 from registration import objections, regno, service
 from registration.errors import DuplicateDocument, StationFull, WrongPhase
-from registration.models import Election, Station, Voter, VoterDocument
+from registration.models import DuplicateReview, Election, Station, Voter, VoterDocument
 from tests.conftest import csrf_token, login
 from tests.integration.test_cli import run
 
@@ -182,6 +182,37 @@ def test_enrolment_page_enrols_and_wants_its_csrf_token(
 
     assert client.post("/elections/GE2027/enrol", data=form).status_code == 400  # no CSRF token
     assert db_session.scalar(select(func.count()).select_from(Voter)) == 1
+
+
+def test_phases_are_named_in_the_readers_language(
+    client: FlaskClient, db_session: Session, election: Election, make_user
+) -> None:
+    make_user("chief", "admin")
+    assert login(client, "chief").status_code == 302
+    assert "<td>inscriptions ouvertes</td>" in client.get("/elections?lang=fr").get_data(as_text=True)
+    token = csrf_token(client, "/elections/GE2027")
+    advanced = client.post("/elections/GE2027/advance/exhibition?lang=ar", data={"csrf_token": token})
+    assert advanced.status_code == 302
+    page = client.get("/elections/GE2027?lang=ar").get_data(as_text=True)
+    assert "الانتخابات الآن في مرحلة «عرض القوائم»." in page
+    assert "المرحلة: عرض القوائم." in page
+    english = client.get("/elections/GE2027/stations/DE-BER-01/list?lang=en").get_data(as_text=True)
+    assert "phase: exhibition" in english
+
+
+def test_whoever_may_register_voters_is_offered_the_enrolment_page(
+    client: FlaskClient, db_session: Session, settings: Settings, election: Election, officer, make_user
+) -> None:
+    make_user("chief", "admin")
+    for username in ("reggie", "chief"):
+        assert login(client, username).status_code == 302
+        page = client.get("/elections/GE2027").get_data(as_text=True)
+        assert 'href="/elections/GE2027/enrol"' in page, username
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    service.advance(db_session, None, election, "exhibition")
+    db_session.commit()
+    assert login(client, "chief").status_code == 302
+    assert 'href="/elections/GE2027/enrol"' not in client.get("/elections/GE2027").get_data(as_text=True)
 
 
 def test_capacity_is_never_exceeded(
@@ -369,11 +400,7 @@ def test_the_forms_of_a_voters_page_have_labels_of_their_own(
     db_session.commit()
     assert login(client, "reggie").status_code == 302
     url = f"/elections/GE2027/voters/{v.reg_no}"
-    page = client.get(url).get_data(as_text=True)
-    ids = re.findall(r'\sid="([^"]+)"', page)
-    assert [i for i in set(ids) if ids.count(i) > 1] == []
-    for target in re.findall(r'<label for="([^"]+)"', page):
-        assert target in ids
+    _assert_ids_unique_and_labels_bound(client.get(url).get_data(as_text=True))
 
     def post(action: str, **fields: str):  # type: ignore[no-untyped-def]
         token = csrf_token(client, url)
@@ -388,6 +415,127 @@ def test_the_forms_of_a_voters_page_have_labels_of_their_own(
     db_session.expire_all()
     assert (v.status, v.station.code) == ("cancelled", "DE-MUC-01")
     assert [o.grounds for o in objections.for_election(db_session, officer, election)] == ["Not resident"]
+
+
+def _assert_ids_unique_and_labels_bound(page: str) -> None:
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert [i for i in set(ids) if ids.count(i) > 1] == []
+    labels = re.findall(r'<label for="([^"]+)"', page)
+    assert labels
+    assert [target for target in labels if target not in ids] == []
+
+
+def _item_csrf_token(page: str, prefix: str) -> str:
+    match = re.search(rf'name="{prefix}-csrf_token" type="hidden" value="([^"]+)"', page)
+    assert match, f"no CSRF token for {prefix}"
+    return match.group(1)
+
+
+def test_each_open_review_has_a_form_of_its_own(
+    client: FlaskClient, db_session: Session, settings: Settings, election: Election, officer
+) -> None:
+    service.enrol(db_session, settings, officer, election, voter())
+    for n, given_name in enumerate(("Amirah", "Ameera"), start=1):
+        service.enrol(
+            db_session,
+            settings,
+            officer,
+            election,
+            voter(
+                given_name=given_name,
+                host_country="FR",
+                city="Paris",
+                documents=[{"type": "national_id", "number": f"ID00000{n}"}],
+            ),
+        )
+    db_session.commit()
+    reviews = service.open_reviews(db_session, officer, election)
+    assert len(reviews) >= 2
+    assert login(client, "reggie").status_code == 302
+    url = "/elections/GE2027/reviews"
+    page = client.get(url).get_data(as_text=True)
+    _assert_ids_unique_and_labels_bound(page)
+    for r in reviews:
+        assert f'<label for="review-{r.id}-reason">' in page
+        assert f'<code dir="ltr">{regno.format(r.voter.reg_no)}</code>' in page
+    first, second = reviews[0], reviews[1]
+
+    def resolve(review_id: int, reason: str, **extra: str):  # type: ignore[no-untyped-def]
+        prefix = f"review-{review_id}"
+        token = _item_csrf_token(client.get(url).get_data(as_text=True), prefix)
+        fields = {
+            f"{prefix}-csrf_token": token,
+            f"{prefix}-decision": "different",
+            f"{prefix}-reason": reason,
+        }
+        return client.post(url, data={"review": str(review_id), **fields, **extra})
+
+    # A refused decision shows its error on its own item only, and the page stays well formed.
+    refused = resolve(second.id, "")
+    assert refused.status_code == 200
+    refused_page = refused.get_data(as_text=True)
+    _assert_ids_unique_and_labels_bound(refused_page)
+    assert re.findall(r'<ul class="errors" id="([^"]+)"', refused_page) == [
+        f"review-{second.id}-reason-errors"
+    ]
+
+    resolved = resolve(first.id, "Different fathers' names on the documents")
+    assert resolved.status_code == 302
+    assert "Resolved." in client.get(resolved.location).get_data(as_text=True)
+    db_session.expire_all()
+    assert first.id not in {r.id for r in service.open_reviews(db_session, officer, election)}
+    assert second.id in {r.id for r in service.open_reviews(db_session, officer, election)}
+    assert db_session.get(DuplicateReview, first.id).status == "different"  # type: ignore[union-attr]
+
+
+def test_each_open_objection_has_a_form_of_its_own(
+    client: FlaskClient, db_session: Session, settings: Settings, election: Election, officer
+) -> None:
+    amira = service.enrol(db_session, settings, officer, election, voter())
+    jonas = service.enrol(
+        db_session,
+        settings,
+        officer,
+        election,
+        voter(
+            given_name="Jonas",
+            family_name="Berg",
+            date_of_birth="1979-11-02",
+            names_original_script=None,
+            documents=[{"type": "passport", "number": "X7654321"}],
+        ),
+    )
+    service.advance(db_session, None, election, "exhibition")
+    replied = objections.file(db_session, officer, amira, "Not resident", "party agent 7")
+    objections.notify(db_session, officer, replied, "Registered letter")
+    objections.reply(db_session, officer, replied, "I live in Berlin")
+    filed = objections.file(db_session, officer, jonas, "Moved back home")
+    db_session.commit()
+    assert login(client, "reggie").status_code == 302
+    url = "/elections/GE2027/objections"
+    page = client.get(url).get_data(as_text=True)
+    _assert_ids_unique_and_labels_bound(page)
+    assert f'<label for="objection-{replied.id}-decision">' in page
+    assert f'<label for="objection-{replied.id}-text">Reason for the decision</label>' in page
+    assert f'<label for="objection-{filed.id}-text">How the voter was notified</label>' in page
+    assert f'<code dir="ltr">{regno.format(jonas.reg_no)}</code>' in page
+
+    prefix = f"objection-{replied.id}"
+    decided = client.post(
+        url,
+        data={
+            "objection": str(replied.id),
+            "step": "decide",
+            f"{prefix}-csrf_token": _item_csrf_token(page, prefix),
+            f"{prefix}-decision": "dismissed",
+            f"{prefix}-text": "Proof of residence in Berlin",
+        },
+    )
+    assert decided.status_code == 302
+    assert "Recorded." in client.get(decided.location).get_data(as_text=True)
+    db_session.expire_all()
+    assert (replied.status, replied.decision, amira.status) == ("decided", "dismissed", "registered")
+    assert filed.status == "filed"
 
 
 # --- API -------------------------------------------------------------------------------------
