@@ -70,6 +70,7 @@ ACCESS: dict[str, object] = {
     "registration_api.self_check": PUBLIC,
     "registration_import.upload": OFFICERS,
     "registration_import.rejected_rows": OFFICERS,
+    "registration_setup.edit": ADMIN,
 }
 
 SAMPLE_ARGS = {
