@@ -23,7 +23,7 @@ from ocv.security import init_security
 from ocv.settings import Settings
 from ocv.views import bp as core_bp
 from registration import api as registration_api
-from registration import import_views
+from registration import import_views, setup_views
 from registration import service as registration_service
 from registration import views as registration_views
 from registration.events import REGISTRATION_EVENTS
@@ -64,5 +64,6 @@ def _wire_domains(app: Flask) -> None:
         registration_views.bp,
         registration_api.bp,
         import_views.bp,
+        setup_views.bp,
     ):
         app.register_blueprint(blueprint)

@@ -53,6 +53,14 @@ class _Reader:
             return None
         return value
 
+    def text(self, obj: Any, path: str, key: str, limit: int) -> str | None:
+        """A string that fits its column."""
+        value = self.get(obj, path, key, str)
+        if value is not None and len(value) > limit:
+            self.problems.add(_join(path, key), f"must be at most {limit} characters")
+            return None
+        return value
+
     def code(self, obj: Any, path: str, key: str = "code", pattern: re.Pattern[str] = CODE) -> str | None:
         value = self.get(obj, path, key, str)
         if value is not None and not pattern.match(value):
@@ -91,7 +99,7 @@ def parse(data: Any) -> dict[str, Any]:
         problems.raise_if_any()
     election: dict[str, Any] = {
         "code": r.code(data, "", "code"),
-        "name": r.get(data, "", "name", str),
+        "name": r.text(data, "", "name", 200),
         "home_country": r.code(data, "", "home_country", COUNTRY),
         "polling_day": r.date(data, "", "polling_day"),
         "voting_rule": r.get(data, "", "voting_rule", str, "assigned_station"),
@@ -99,7 +107,9 @@ def parse(data: Any) -> dict[str, Any]:
     if election["voting_rule"] not in ("assigned_station", "any_station", None):
         problems.add("voting_rule", "must be 'assigned_station' or 'any_station'")
     rules = r.get(data, "", "eligibility", dict) or {}
-    election["minimum_age"] = r.get(rules, "eligibility", "minimum_age", int, 18)
+    election["minimum_age"] = age = r.get(rules, "eligibility", "minimum_age", int, 18)
+    if isinstance(age, int) and not 0 <= age <= 120:
+        problems.add("eligibility.minimum_age", "must be between 0 and 120")
     documents = r.get(rules, "eligibility", "documents", dict) or {}
     accepted = r.get(documents, "eligibility.documents", "accepted", list) or []
     if not accepted or not all(isinstance(d, str) and d for d in accepted):
@@ -122,7 +132,7 @@ def parse(data: Any) -> dict[str, Any]:
         contests.append(
             {
                 "code": r.code(item, path),
-                "name": r.get(item, path, "name", str),
+                "name": r.text(item, path, "name", 200),
                 "votes_allowed": votes,
                 "choices": choices,
             }
@@ -136,7 +146,7 @@ def parse(data: Any) -> dict[str, Any]:
         if kind not in ("home", "overseas", None):
             problems.add(f"{path}.kind", "must be 'home' or 'overseas'")
         constituencies.append(
-            {"code": r.code(item, path), "name": r.get(item, path, "name", str), "kind": kind}
+            {"code": r.code(item, path), "name": r.text(item, path, "name", 200), "kind": kind}
         )
     constituency_codes = _unique(problems, "constituencies", [c["code"] for c in constituencies])
 
@@ -164,7 +174,7 @@ def parse(data: Any) -> dict[str, Any]:
     for code in sorted(constituency_codes - set(styled)):
         problems.add("ballot_styles", f"constituency {code!r} has no ballot style")
 
-    countries = []
+    countries: list[dict[str, Any]] = []
     for i, item in enumerate(r.get(data, "", "host_countries", list) or []):
         path = f"host_countries[{i}]"
         days = []
@@ -183,7 +193,7 @@ def parse(data: Any) -> dict[str, Any]:
         countries.append(
             {
                 "code": r.code(item, path, pattern=COUNTRY),
-                "name": r.get(item, path, "name", str),
+                "name": r.text(item, path, "name", 100),
                 "polling_days": days,
             }
         )
@@ -195,7 +205,7 @@ def parse(data: Any) -> dict[str, Any]:
         country = r.get(item, path, "country", str)
         if country is not None and country not in country_codes:
             problems.add(f"{path}.country", f"{country!r} is not a host country of this election")
-        zone = r.get(item, path, "time_zone", str)
+        zone = r.text(item, path, "time_zone", 64)
         if zone is not None:
             try:
                 zoneinfo.ZoneInfo(zone)
@@ -207,10 +217,10 @@ def parse(data: Any) -> dict[str, Any]:
         stations.append(
             {
                 "code": r.code(item, path),
-                "name": r.get(item, path, "name", str),
+                "name": r.text(item, path, "name", 200),
                 "country": country,
-                "city": r.get(item, path, "city", str),
-                "address": r.get(item, path, "address", str),
+                "city": r.text(item, path, "city", 100),
+                "address": r.text(item, path, "address", 300),
                 "time_zone": zone,
                 "capacity": capacity,
             }

@@ -12,6 +12,11 @@ REGISTRATION_EVENTS = (
         ("code", "definition_sha256", "constituencies", "contests", "host_countries", "stations"),
     ),
     EventType(
+        "registration.election_edited",
+        "The definition was edited during setup: the members that changed, its digests before and after.",
+        ("code", "changed", "previous_sha256", "definition_sha256"),
+    ),
+    EventType(
         "registration.election_status_changed",
         "The election moved to its next phase (registration_open, exhibition, frozen).",
         ("code", "from", "to"),

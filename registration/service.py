@@ -26,7 +26,16 @@ from registration.errors import DuplicateDocument, StationFull, WrongPhase
 from registration.lists import registry_counts, self_check, station_list
 from registration.models import DuplicateReview, Election, ElectionStatus, Voter
 from registration.setup import advance as _advance
-from registration.setup import describe, get_election, get_station, list_elections, load_election
+from registration.setup import (
+    check_editable,
+    definition_of,
+    describe,
+    edit_election,
+    get_election,
+    get_station,
+    list_elections,
+    load_election,
+)
 
 __all__ = [
     "DuplicateDocument",
@@ -35,8 +44,11 @@ __all__ = [
     "WrongPhase",
     "advance",
     "cancel",
+    "check_editable",
     "correct",
+    "definition_of",
     "describe",
+    "edit_election",
     "enrol",
     "get_election",
     "get_station",

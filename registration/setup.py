@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,7 +18,7 @@ from ocv.auth.permissions import Permission, require
 from ocv.db import utcnow
 from ocv.errors import NotFound
 from registration import election_file
-from registration.errors import WrongPhase
+from registration.errors import ElectionFileError, WrongPhase
 from registration.models import (
     BallotStyle,
     Constituency,
@@ -73,14 +74,88 @@ def load_election(session: Session, actor: User | None, data: Any) -> Election:
     if actor is not None:
         require(actor, Permission.MANAGE_ELECTION)
     spec = election_file.parse(data)
-    existing = session.scalar(select(Election).where(Election.code == spec["code"]))
-    if existing is not None:
-        require_status(existing, ElectionStatus.SETUP)
-        _clear(session, existing)
-        election = existing
+    election = session.scalar(select(Election).where(Election.code == spec["code"]))
+    if election is not None:
+        require_status(election, ElectionStatus.SETUP)
     else:
         election = Election(code=spec["code"])
         session.add(election)
+    _apply(session, election, spec)
+    events.record(
+        session,
+        "registration.election_loaded",
+        _actor(actor),
+        {
+            "code": election.code,
+            "definition_sha256": _digest(spec),
+            "constituencies": len(spec["constituencies"]),
+            "contests": len(spec["contests"]),
+            "host_countries": len(spec["host_countries"]),
+            "stations": len(spec["stations"]),
+        },
+        {"election": election.code},
+    )
+    return election
+
+
+def check_editable(actor: User | None, election: Election) -> None:
+    """Only an administrator edits a definition, and only before registration opens."""
+    if actor is not None:
+        require(actor, Permission.MANAGE_ELECTION)
+    require_status(election, ElectionStatus.SETUP)
+
+
+def edit_election(session: Session, actor: User | None, election: Election, data: Any) -> list[str]:
+    """Replace a setup-phase election's definition with an edited one (same checks as a
+    load); return the members that changed, logged with the digests before and after."""
+    check_editable(actor, election)
+    spec = election_file.parse(data)
+    if spec["code"] != election.code:
+        raise ElectionFileError(
+            "The election file has 1 problem(s).",
+            {"code": [f"must stay {election.code!r}: load a new file for another election"]},
+        )
+    before = election_file.parse(definition_of(election))
+    changed = [member for key, member in MEMBERS.items() if before[key] != spec[key]]
+    if not changed:
+        return []
+    _apply(session, election, spec)
+    events.record(
+        session,
+        "registration.election_edited",
+        _actor(actor),
+        {
+            "code": election.code,
+            "changed": changed,
+            "previous_sha256": _digest(before),
+            "definition_sha256": _digest(spec),
+        },
+        {"election": election.code},
+    )
+    return changed
+
+
+# The parsed definition's keys, by the member of the file each comes from.
+MEMBERS = {
+    "name": "name",
+    "home_country": "home_country",
+    "polling_day": "polling_day",
+    "voting_rule": "voting_rule",
+    "minimum_age": "eligibility.minimum_age",
+    "accepted_documents": "eligibility.documents.accepted",
+    "documents_required": "eligibility.documents.required",
+    "constituencies": "constituencies",
+    "contests": "contests",
+    "ballot_styles": "ballot_styles",
+    "host_countries": "host_countries",
+    "stations": "stations",
+}
+
+
+def _apply(session: Session, election: Election, spec: dict[str, Any]) -> None:
+    """Write a parsed definition over the election and its parts."""
+    if election.id is not None:
+        _clear(session, election)
     election.name = spec["name"]
     election.home_country = spec["home_country"]
     election.polling_day = spec["polling_day"]
@@ -111,21 +186,65 @@ def load_election(session: Session, actor: User | None, data: Any) -> Election:
         fields = {k: v for k, v in item.items() if k != "country"}
         session.add(Station(election_id=election.id, country_id=countries[item["country"]].id, **fields))
     session.flush()
-    events.record(
-        session,
-        "registration.election_loaded",
-        _actor(actor),
-        {
-            "code": election.code,
-            "definition_sha256": hashlib.sha256(rfc8785.dumps(_jsonable(spec))).hexdigest(),
-            "constituencies": len(spec["constituencies"]),
-            "contests": len(spec["contests"]),
-            "host_countries": len(spec["host_countries"]),
-            "stations": len(spec["stations"]),
+    # The collections loaded before still hold the parts just replaced.
+    session.expire(election, ["constituencies", "contests", "ballot_styles", "countries", "stations"])
+
+
+# Parts in the order they were loaded.
+BY_ID = operator.attrgetter("id")
+
+
+def definition_of(election: Election) -> dict[str, Any]:
+    """The election as the document of docs/election-file.md: what load_election reads.
+    Parts keep the order of the file they came from, so a round trip keeps the digest."""
+    constituencies = sorted(election.constituencies, key=BY_ID)
+    return {
+        "code": election.code,
+        "name": election.name,
+        "home_country": election.home_country,
+        "polling_day": election.polling_day.isoformat(),
+        "eligibility": {
+            "minimum_age": election.minimum_age,
+            "documents": {
+                "accepted": list(election.accepted_documents),
+                "required": election.documents_required,
+            },
         },
-        {"election": election.code},
-    )
-    return election
+        "voting_rule": election.voting_rule,
+        "constituencies": [{"code": c.code, "name": c.name, "kind": c.kind} for c in constituencies],
+        "contests": [
+            {"code": c.code, "name": c.name, "votes_allowed": c.votes_allowed, "choices": list(c.choices)}
+            for c in sorted(election.contests, key=BY_ID)
+        ],
+        "ballot_styles": [
+            {
+                "code": s.code,
+                "constituencies": [c.code for c in constituencies if c.ballot_style_id == s.id],
+                "contests": list(s.contest_codes),
+            }
+            for s in sorted(election.ballot_styles, key=BY_ID)
+        ],
+        "host_countries": [
+            {"code": c.code, "name": c.name, "polling_days": [dict(day) for day in c.polling_days]}
+            for c in sorted(election.countries, key=BY_ID)
+        ],
+        "stations": [
+            {
+                "code": s.code,
+                "name": s.name,
+                "country": s.country.code,
+                "city": s.city,
+                "address": s.address,
+                "time_zone": s.time_zone,
+                "capacity": s.capacity,
+            }
+            for s in sorted(election.stations, key=BY_ID)
+        ],
+    }
+
+
+def _digest(spec: dict[str, Any]) -> str:
+    return hashlib.sha256(rfc8785.dumps(_jsonable(spec))).hexdigest()
 
 
 def _jsonable(spec: dict[str, Any]) -> dict[str, Any]:

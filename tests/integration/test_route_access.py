@@ -71,6 +71,7 @@ ACCESS: dict[str, object] = {
     "registration_import.upload": OFFICERS,
     "registration_import.job": OFFICERS,
     "registration_import.rejected_rows": OFFICERS,
+    "registration_setup.edit": ADMIN,
 }
 
 SAMPLE_ARGS = {

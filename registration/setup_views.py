@@ -1,0 +1,180 @@
+"""The election editor: administrators change a definition while it is in setup.
+
+Two forms on one page, both ending in the checks of `ocv election load`: the common
+edits (name, polling day, minimum age, the stations' details), and the whole definition
+as JSON for the rest. A refused edit changes nothing and names each problem by its path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import (
+    DateField,
+    Field,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from ocv.auth.permissions import Permission, require
+from ocv.db import mark_for_rollback, request_session
+from ocv.errors import ValidationError
+from ocv.web import signed_in_user
+from registration import service
+
+bp = Blueprint("registration_setup", __name__, template_folder="templates")
+
+STATION_FIELDS = ("name", "city", "address", "time_zone", "capacity")
+NO_SPELLING = {"dir": "ltr", "spellcheck": "false", "autocapitalize": "off", "autocomplete": "off"}
+
+
+class StationForm(Form):
+    """One station's row; no CSRF token of its own (the page's form carries it)."""
+
+    code = HiddenField()
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    city = StringField(_l("City"), validators=[DataRequired(), Length(max=100)])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
+    time_zone = StringField(
+        _l("Time zone"), validators=[DataRequired(), Length(max=64)], render_kw=NO_SPELLING
+    )
+    capacity = IntegerField(_l("Capacity"), validators=[InputRequired()], render_kw={"inputmode": "numeric"})
+
+
+class ElectionEditForm(FlaskForm):
+    name = StringField(_l("Name of the election"), validators=[DataRequired(), Length(max=200)])
+    polling_day = DateField(_l("Polling day"), validators=[DataRequired()])
+    minimum_age = IntegerField(
+        _l("Minimum age on polling day"), validators=[InputRequired()], render_kw={"inputmode": "numeric"}
+    )
+    stations = FieldList(FormField(StationForm))
+    submit = SubmitField(_l("Save"))
+
+
+class DefinitionForm(FlaskForm):
+    definition = TextAreaField(
+        _l("The whole definition (JSON, docs/election-file.md)"),
+        validators=[DataRequired()],
+        render_kw={**NO_SPELLING, "rows": 24, "class": "code"},
+    )
+    submit = SubmitField(_l("Save the definition"))
+
+
+@bp.route("/elections/<code>/edit", methods=["GET", "POST"])
+@login_required
+def edit(code: str) -> Response | tuple[str, int]:
+    user = require(signed_in_user(), Permission.MANAGE_ELECTION)
+    session = request_session()
+    election = service.get_election(session, code)
+    service.check_editable(user, election)
+    current = service.definition_of(election)
+    # Only the form that was sent reads the request; the other shows the stored definition.
+    sent = request.form if request.method == "POST" else None
+    which = next((name for name in ("edit", "json") if sent and f"{name}-submit" in sent), None)
+    form = ElectionEditForm(
+        prefix="edit", formdata=sent if which == "edit" else None, data=_form_data(current)
+    )
+    advanced = DefinitionForm(
+        prefix="json",
+        formdata=sent if which == "json" else None,
+        data={"definition": json.dumps(current, indent=2, ensure_ascii=False)},
+    )
+    problems: dict[str, list[str]] = {}
+    data: Any = None
+    if which == "edit" and form.validate():
+        data = _edited(current, form)
+    elif which == "json" and advanced.validate():
+        try:
+            data = json.loads(advanced.definition.data or "")
+        except json.JSONDecodeError as error:
+            problems[""] = [
+                _(
+                    "This is not JSON: %(reason)s (line %(line)d, column %(column)d).",
+                    reason=error.msg,
+                    line=error.lineno,
+                    column=error.colno,
+                )
+            ]
+    if data is not None:
+        try:
+            changed = service.edit_election(session, user, election, data)
+        except ValidationError as error:
+            mark_for_rollback()
+            problems = error.fields or {"": [error.message]}
+            if which == "edit":
+                _show_on_fields(form, data, problems)
+        else:
+            if changed:
+                flash(_("Saved: %(members)s.", members=", ".join(changed)), "success")
+            else:
+                flash(_("Nothing changed."), "success")
+            return redirect(url_for("registration.election", code=election.code))
+    refused = bool(problems or form.errors or advanced.errors)
+    page = render_template(
+        "registration/edit_election.html",
+        election=election,
+        form=form,
+        advanced=advanced,
+        problems=problems,
+        refused=refused,
+        open_advanced=which == "json",
+    )
+    return page, 422 if refused else 200
+
+
+def _form_data(definition: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": definition["name"],
+        "polling_day": dt.date.fromisoformat(definition["polling_day"]),
+        "minimum_age": definition["eligibility"]["minimum_age"],
+        "stations": [
+            {"code": s["code"], **{k: s.get(k) for k in STATION_FIELDS}} for s in definition["stations"]
+        ],
+    }
+
+
+def _edited(definition: dict[str, Any], form: ElectionEditForm) -> dict[str, Any]:
+    """The definition with the form's values; a station's code and country stay as they are."""
+    data = json.loads(json.dumps(definition))  # a deep copy
+    data["name"] = form.name.data
+    data["polling_day"] = form.polling_day.data.isoformat() if form.polling_day.data else None
+    data["eligibility"]["minimum_age"] = form.minimum_age.data
+    stations = {s["code"]: s for s in data["stations"]}
+    for entry in form.stations:
+        station = stations.get(entry.form.code.data)
+        if station is not None:  # a row for no station changes nothing
+            station.update({k: getattr(entry.form, k).data for k in STATION_FIELDS})
+    return data
+
+
+def _show_on_fields(
+    form: ElectionEditForm, definition: dict[str, Any], problems: dict[str, list[str]]
+) -> None:
+    """Put each problem on the form field it names, where there is one."""
+    fields: dict[str, Field] = {
+        "name": form.name,
+        "polling_day": form.polling_day,
+        "eligibility.minimum_age": form.minimum_age,
+    }
+    rows = {entry.form.code.data: entry.form for entry in form.stations}
+    for i, station in enumerate(definition["stations"]):
+        if row := rows.get(station["code"]):
+            fields.update({f"stations[{i}].{k}": getattr(row, k) for k in STATION_FIELDS})
+    for path, messages in problems.items():
+        if path in fields:
+            fields[path].errors = [*fields[path].errors, *messages]
