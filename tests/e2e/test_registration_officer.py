@@ -127,7 +127,8 @@ def _upload(page: Page, path: Path, mode: str) -> None:
     page.set_input_files("#file", str(path))
     page.select_option("#mode", mode)
     page.click("#submit")
-    page.wait_for_selector("main .import-report")
+    # The import runs as a job: its page refreshes itself until the outcome is there.
+    page.wait_for_selector("main .import-report p.flash", timeout=60_000)
 
 
 def _entries(page: Page, server: dict[str, str], event_type: str) -> list[dict[str, Any]]:
