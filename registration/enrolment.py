@@ -165,7 +165,7 @@ def enrol(session: Session, settings: Settings, officer: User | None, election: 
         voter: Voter | None = None
         try:
             with connection.begin_nested():
-                station_id, station_code = take_station(session, definition, data)
+                station = take_station(session, definition, data)
                 voter = session.scalars(
                     insert(Voter).returning(Voter),
                     [
@@ -185,7 +185,7 @@ def enrol(session: Session, settings: Settings, officer: User | None, election: 
                             "email": data.email,
                             "constituency_id": definition.constituencies[data.constituency],
                             "country_id": definition.countries[data.host_country],
-                            "station_id": station_id,
+                            "station_id": station.id,
                             "name_key": names.blocking_key(name_parts(data)),
                             "created_at": now,
                             "updated_at": now,
@@ -212,7 +212,7 @@ def enrol(session: Session, settings: Settings, officer: User | None, election: 
                         "kind": "enrolled",
                         "officer": who,
                         "reason": "",
-                        "changes": {"station": station_code},
+                        "changes": {"station": station.code},
                         "at": now,
                     },
                 )
@@ -225,6 +225,10 @@ def enrol(session: Session, settings: Settings, officer: User | None, election: 
             continue
         break
     assert voter is not None
+    set_committed_value(voter, "station", station)  # known: no query to read it back
+    # Looked up before the log entry: appending holds the log's lock until the commit, so
+    # the less that follows it, the more enrolments the log takes per second.
+    duplicates = likely_duplicates(session, voter)
     record(
         session,
         officer,
@@ -232,14 +236,14 @@ def enrol(session: Session, settings: Settings, officer: User | None, election: 
         election,
         {
             "reg_no": voter.reg_no,
-            "station": station_code,
+            "station": station.code,
             "constituency": data.constituency,
             "country": data.host_country,
             "documents": sorted(h for _, h in hashes),
         },
-        station_code,
+        station.code,
     )
-    flag_likely_duplicates(session, officer, voter)
+    flag_likely_duplicates(session, officer, voter, duplicates)
     return voter
 
 
@@ -256,9 +260,9 @@ def _refuse_known_documents(session: Session, election: Election, hashes: list[s
         )
 
 
-def take_station(session: Session, definition: Definition, data: VoterData) -> tuple[int, str]:
+def take_station(session: Session, definition: Definition, data: VoterData) -> Station:
     """A seat at the named station, else at the emptiest one in the voter's city, else in the
-    country: (station id, code). One statement picks and takes it, so the loads it compares
+    country. One statement picks and takes it, so the loads it compares
     are current and concurrent enrolments never overfill."""
     if data.station:
         station_id = definition.stations[data.station][0]
@@ -279,15 +283,15 @@ def take_station(session: Session, definition: Definition, data: VoterData) -> t
             .limit(1)
         )
     for _ in range(REG_NO_ATTEMPTS):  # the chosen station may fill up between choice and update
-        taken = session.execute(
+        taken = session.scalars(
             update(Station)
             .where(Station.id == choice.scalar_subquery(), Station.assigned < Station.capacity)
             .values(assigned=Station.assigned + 1)
-            .returning(Station.id, Station.code)
-            .execution_options(synchronize_session=False)
+            .returning(Station)
+            .execution_options(synchronize_session=False, populate_existing=True)
         ).first()
         if taken is not None:
-            return taken.id, taken.code
+            return taken
         if data.station:
             break
     where = data.station or f"{data.host_country}"
@@ -321,8 +325,9 @@ def release_seat(session: Session, station: Station) -> None:
 # --- likely duplicates -----------------------------------------------------------------
 
 
-def flag_likely_duplicates(session: Session, officer: User | None, voter: Voter) -> list[DuplicateReview]:
-    """Queue every registered voter of the same birth date and a similar name (any country)."""
+def likely_duplicates(session: Session, voter: Voter) -> list[tuple[Voter, int]]:
+    """Registered voters of the same birth date and a similar name (any country), with the
+    similarity in percent."""
     candidates = session.scalars(
         select(Voter).where(
             Voter.election_id == voter.election_id,
@@ -332,29 +337,30 @@ def flag_likely_duplicates(session: Session, officer: User | None, voter: Voter)
         )
     ).all()
     parts = name_parts(voter)
+    scored = ((other, names.name_similarity(parts, name_parts(other))) for other in candidates)
+    return [(other, round(score * 100)) for other, score in scored if score >= DUPLICATE_THRESHOLD]
+
+
+def flag_likely_duplicates(
+    session: Session,
+    officer: User | None,
+    voter: Voter,
+    found: list[tuple[Voter, int]] | None = None,
+) -> list[DuplicateReview]:
+    """Queue the voter's likely duplicates (`found` by `likely_duplicates`, or looked up now)."""
     reviews = []
-    for other in candidates:
-        score = names.name_similarity(parts, name_parts(other))
-        if score >= DUPLICATE_THRESHOLD:
-            review = DuplicateReview(
-                election_id=voter.election_id,
-                voter_id=voter.id,
-                candidate_id=other.id,
-                score=round(score * 100),
-            )
-            session.add(review)
-            session.flush()  # the review's id names it in the log
-            record(
-                session,
-                officer,
-                "registration.duplicate_flagged",
-                voter.station.election,
-                {
-                    "review": review.id,
-                    "reg_no": voter.reg_no,
-                    "candidate": other.reg_no,
-                    "score": review.score,
-                },
-            )
-            reviews.append(review)
+    for other, score in likely_duplicates(session, voter) if found is None else found:
+        review = DuplicateReview(
+            election_id=voter.election_id, voter_id=voter.id, candidate_id=other.id, score=score
+        )
+        session.add(review)
+        session.flush()  # the review's id names it in the log
+        record(
+            session,
+            officer,
+            "registration.duplicate_flagged",
+            voter.station.election,
+            {"review": review.id, "reg_no": voter.reg_no, "candidate": other.reg_no, "score": review.score},
+        )
+        reviews.append(review)
     return reviews
