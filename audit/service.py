@@ -46,6 +46,8 @@ _BUMP_HEAD = (
     .returning(LogHead.size, LogHead.last_time)
 )
 _INSERT_ENTRY = insert(Entry)
+_WRITTEN = "audit.written"  # session.info key of `_written`
+_WRITTEN_MAX = 100_000  # hashes remembered per transaction, at most
 _INSERT_HASHES = insert(MerkleHash)
 _READ_HASHES = select(MerkleHash.index, MerkleHash.hash).where(
     MerkleHash.index.in_(bindparam("indexes", expanding=True))
@@ -98,16 +100,33 @@ def append(
             "leaf": leaf,
         },
     )
-    new_hashes = merkle.stored_hashes_for_record(seq, merkle.leaf_hash(leaf), _reader(session))
+    written = _written(session)
+    new_hashes = merkle.stored_hashes_for_record(seq, merkle.leaf_hash(leaf), _reader(session, written))
     first = merkle.stored_hash_count(seq)
     connection.execute(_INSERT_HASHES, [{"index": first + i, "hash": h} for i, h in enumerate(new_hashes)])
+    written.update(enumerate(new_hashes, first))
     return seq
 
 
-def _reader(session: Session) -> merkle.HashReader:
+def _written(session: Session) -> dict[int, bytes]:
+    """The stored hashes this transaction wrote, by index: the next append in it reads them
+    from here instead of the database. That is exact: the head lock keeps everyone else from
+    appending until the transaction ends, and if a savepoint takes entries back, the next
+    append (at the same seq) rewrites their indexes before any later one reads them."""
+    transaction = session.get_transaction()
+    memo = session.info.get(_WRITTEN)
+    if memo is None or memo[0] is not transaction or len(memo[1]) > _WRITTEN_MAX:
+        memo = session.info[_WRITTEN] = (transaction, {})
+    written: dict[int, bytes] = memo[1]
+    return written
+
+
+def _reader(session: Session, written: Mapping[int, bytes] | None = None) -> merkle.HashReader:
     connection = session.connection()
 
     def read(indexes: Sequence[int]) -> list[bytes]:
+        if written is not None and all(i in written for i in indexes):
+            return [written[i] for i in indexes]
         if not indexes:
             return []
         rows = {index: value for index, value in connection.execute(_READ_HASHES, {"indexes": list(indexes)})}

@@ -50,6 +50,28 @@ def test_a_rolled_back_transaction_leaves_no_entry(db_session: Session) -> None:
     assert _append(db_session, 1) == [before]  # no gap where the rolled-back entries were
 
 
+def test_the_tree_holds_across_savepoints_and_transactions(db_session: Session) -> None:
+    """Appends reuse the hashes their transaction stored: a savepoint taken back, a rolled-back
+    transaction and a new one must all leave the stored tree equal to the one of the leaves."""
+    db_session.commit()
+    _append(db_session, 5)
+    savepoint = db_session.begin_nested()
+    _append(db_session, 6)
+    savepoint.rollback()
+    _append(db_session, 9)  # the same seqs again, other leaves
+    with db_session.begin_nested():
+        _append(db_session, 3)
+    db_session.commit()
+    _append(db_session, 4)
+    db_session.rollback()
+    _append(db_session, 11)
+    leaves = _leaves(db_session)
+    hashes = [merkle.leaf_hash(leaf) for leaf in leaves]
+    assert service.root(db_session) == merkle.root(hashes)
+    for size in range(1, len(leaves) + 1):
+        assert service.root(db_session, size) == merkle.root(hashes[:size])
+
+
 def test_entries_are_canonical_and_checked(db_session: Session) -> None:
     seq = service.append(
         db_session, "auth.login", None, {"station": "FR-PAR-01"}, {"username": "Cafe\u0301"}
