@@ -9,7 +9,7 @@ the caller's transaction: if that rolls back, the entry is gone too.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, case, func, insert, select, update
@@ -172,20 +172,40 @@ def entry(session: Session, seq: int) -> bytes:
 
 
 def inclusion_proof(session: Session, index: int, tree_size: int) -> list[bytes]:
-    _check_sizes(session, index + 1, tree_size)
-    return merkle.prove_record(tree_size, index, _reader(session))
+    return _prove(session, index + 1, tree_size, lambda read: merkle.prove_record(tree_size, index, read))
 
 
 def consistency_proof(session: Session, old_size: int, new_size: int) -> list[bytes]:
     if old_size < 1:
         raise ValidationError("A consistency proof starts from a tree of at least one entry.")
-    _check_sizes(session, old_size, new_size)
-    return merkle.prove_tree(new_size, old_size, _reader(session))
+    return _prove(session, old_size, new_size, lambda read: merkle.prove_tree(new_size, old_size, read))
 
 
-def _check_sizes(session: Session, low: int, high: int) -> None:
-    if low < 0 or high < low or high > size(session):
-        raise ValidationError(f"Sizes out of range: the log has {size(session)} entries.")
+def _prove(
+    session: Session, low: int, high: int, prove: Callable[[merkle.HashReader], list[bytes]]
+) -> list[bytes]:
+    """One query, for the proof's hashes and the stored hash of the tree's last leaf, which
+    exists only if the log has that many entries: no separate query for the log's size."""
+    if low < 0 or high < low:
+        raise ValidationError("Sizes out of range: each must be at least the one before it.")
+    last_leaf = merkle.stored_hash_index(0, high - 1)
+    from_database = _reader(session)
+    asked = False
+
+    def read(indexes: Sequence[int]) -> Sequence[bytes]:
+        nonlocal asked
+        asked = True
+        return from_database([*indexes, last_leaf])[:-1]
+
+    try:
+        proof = prove(read)
+        if not asked:  # a proof with no hashes in it (a tree of one leaf)
+            read([])
+    except InvalidState:
+        if high > size(session):
+            raise ValidationError(f"Sizes out of range: the log has {size(session)} entries.") from None
+        raise
+    return proof
 
 
 def browse(

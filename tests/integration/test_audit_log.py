@@ -16,6 +16,7 @@ from audit import checkpoints, keys, merkle, note, service
 from audit.models import Entry
 from ocv.auth import service as accounts
 from ocv.crypto import SealError
+from ocv.errors import ValidationError
 from ocv.settings import Settings
 from tests.conftest import PASSWORD
 
@@ -103,6 +104,25 @@ def test_proofs_verify_for_every_index_and_size(db_session: Session) -> None:
         for old in range(1, size, 6):
             proof = service.consistency_proof(db_session, old, size)
             merkle.verify_consistency(old, size, proof, merkle.root(hashes[:old]), root)
+
+
+@pytest.mark.parametrize("entries", [1, 2, 3, 7, 8, 9, 16, 33])
+def test_no_proof_for_a_tree_larger_than_the_log(db_session: Session, entries: int) -> None:
+    """Proofs ask for the log's size only when they fail: every tree beyond it must fail."""
+    _append(db_session, entries - service.size(db_session))
+    n = service.size(db_session)
+    assert n == entries
+    for size in range(n + 1, n + 4):
+        for index in range(size):
+            with pytest.raises(ValidationError, match=f"the log has {n} entries"):
+                service.inclusion_proof(db_session, index, size)
+        for old in range(1, size + 1):
+            with pytest.raises(ValidationError, match=f"the log has {n} entries"):
+                service.consistency_proof(db_session, old, size)
+    with pytest.raises(ValidationError, match="at least the one before"):
+        service.inclusion_proof(db_session, n, n)
+    with pytest.raises(ValidationError, match="at least the one before"):
+        service.consistency_proof(db_session, 2, 1)
 
 
 def test_checkpoints_are_signed_by_the_log_key(db_session: Session, settings: Settings) -> None:
