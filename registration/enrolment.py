@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Float, case, insert, select, update
+from sqlalchemy import CursorResult, Float, bindparam, case, insert, select, update
 from sqlalchemy import cast as cast_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -167,7 +167,7 @@ def enrol(session: Session, settings: Settings, officer: User | None, election: 
             with connection.begin_nested():
                 station = take_station(session, definition, data)
                 voter = session.scalars(
-                    insert(Voter).returning(Voter),
+                    _INSERT_VOTER,
                     [
                         {
                             "id": voter_id,
@@ -260,36 +260,45 @@ def _refuse_known_documents(session: Session, election: Election, hashes: list[s
         )
 
 
+_INSERT_VOTER = insert(Voter).returning(Voter)
+# Built once: enrolment is the registry's hot path. The emptiest open station of a
+# country, those in the voter's city first; then the seat taken there, if still open.
+_EMPTIEST = (
+    select(Station.id)
+    .where(Station.country_id == bindparam("in_country"), Station.assigned < Station.capacity)
+    .order_by(
+        case((Station.id.in_(bindparam("in_city", expanding=True)), 0), else_=1),
+        cast_(Station.assigned, Float) / Station.capacity,
+        Station.code,
+    )
+    .limit(1)
+)
+_TAKE_SEAT = (
+    update(Station)
+    .where(Station.assigned < Station.capacity)
+    .values(assigned=Station.assigned + 1)
+    .returning(Station)
+    .execution_options(synchronize_session=False, populate_existing=True)
+)
+_TAKE_NAMED = _TAKE_SEAT.where(Station.id == bindparam("named"))
+_TAKE_EMPTIEST = _TAKE_SEAT.where(Station.id == _EMPTIEST.scalar_subquery())
+
+
 def take_station(session: Session, definition: Definition, data: VoterData) -> Station:
     """A seat at the named station, else at the emptiest one in the voter's city, else in the
-    country. One statement picks and takes it, so the loads it compares
-    are current and concurrent enrolments never overfill."""
+    country. One statement picks and takes it, so the loads it compares are current and
+    concurrent enrolments never overfill."""
     if data.station:
-        station_id = definition.stations[data.station][0]
-        choice = select(Station.id).where(Station.id == station_id)
+        statement = _TAKE_NAMED
+        params: dict[str, Any] = {"named": definition.stations[data.station][0]}
     else:
-        in_city = definition.city_stations(data.host_country, data.city)
-        choice = (
-            select(Station.id)
-            .where(
-                Station.country_id == definition.countries[data.host_country],
-                Station.assigned < Station.capacity,
-            )
-            .order_by(
-                case((Station.id.in_(in_city), 0), else_=1),
-                cast_(Station.assigned, Float) / Station.capacity,
-                Station.code,
-            )
-            .limit(1)
-        )
+        statement = _TAKE_EMPTIEST
+        params = {
+            "in_country": definition.countries[data.host_country],
+            "in_city": definition.city_stations(data.host_country, data.city),
+        }
     for _ in range(REG_NO_ATTEMPTS):  # the chosen station may fill up between choice and update
-        taken = session.scalars(
-            update(Station)
-            .where(Station.id == choice.scalar_subquery(), Station.assigned < Station.capacity)
-            .values(assigned=Station.assigned + 1)
-            .returning(Station)
-            .execution_options(synchronize_session=False, populate_existing=True)
-        ).first()
+        taken = session.scalars(statement, params).first()
         if taken is not None:
             return taken
         if data.station:
@@ -325,16 +334,19 @@ def release_seat(session: Session, station: Station) -> None:
 # --- likely duplicates -----------------------------------------------------------------
 
 
+_SAME_BIRTH_DATE = select(Voter).where(
+    Voter.election_id == bindparam("election"),
+    Voter.date_of_birth == bindparam("born"),
+    Voter.id != bindparam("voter"),
+    Voter.status == VoterStatus.REGISTERED.value,
+)
+
+
 def likely_duplicates(session: Session, voter: Voter) -> list[tuple[Voter, int]]:
     """Registered voters of the same birth date and a similar name (any country), with the
     similarity in percent."""
     candidates = session.scalars(
-        select(Voter).where(
-            Voter.election_id == voter.election_id,
-            Voter.date_of_birth == voter.date_of_birth,
-            Voter.id != voter.id,
-            Voter.status == VoterStatus.REGISTERED.value,
-        )
+        _SAME_BIRTH_DATE, {"election": voter.election_id, "born": voter.date_of_birth, "voter": voter.id}
     ).all()
     parts = name_parts(voter)
     scored = ((other, names.name_similarity(parts, name_parts(other))) for other in candidates)

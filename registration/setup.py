@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import rfc8785
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ocv import events
@@ -49,8 +49,11 @@ def require_status(election: Election, *allowed: ElectionStatus) -> None:
         )
 
 
+_ELECTION_BY_CODE = select(Election).where(Election.code == bindparam("code"))  # on every request
+
+
 def get_election(session: Session, code: str) -> Election:
-    election = session.scalar(select(Election).where(Election.code == code.strip().upper()))
+    election = session.scalar(_ELECTION_BY_CODE, {"code": code.strip().upper()})
     if election is None:
         raise NotFound(f"No election {code!r}.")
     return election

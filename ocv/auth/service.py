@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pyotp
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -410,13 +410,17 @@ def revoke_token(session: Session, actor: User | None, token_id: int) -> ApiToke
     return record
 
 
+# Built once: every API call looks its token up.
+_TOKEN_BY_HASH = (
+    select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.token_hash == bindparam("token_hash"))
+)
+
+
 def user_for_token(session: Session, token: str) -> User:
     if not token.startswith(TOKEN_PREFIX):
         raise AuthenticationFailed("Invalid API token.")
     # The lookup is by hash of a 256-bit secret, so it leaks nothing through timing.
-    record = session.scalar(
-        select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.token_hash == _token_hash(token))
-    )
+    record = session.scalar(_TOKEN_BY_HASH, {"token_hash": _token_hash(token)})
     if record is None or record.revoked_at is not None or not record.user.is_active:
         raise AuthenticationFailed("Invalid or revoked API token.")
     return record.user
