@@ -44,6 +44,26 @@ PHASES = {
     ElectionStatus.FROZEN: _l("frozen"),
 }
 
+# The words the registry stores (statuses, decisions, history, documents) as people read
+# them; the English is the stored word itself, so what officers learnt stays true.
+TERMS = {
+    "registered": _l("registered"),
+    "cancelled": _l("cancelled"),
+    "filed": _l("filed"),
+    "notified": _l("notified"),
+    "replied": _l("replied"),
+    "decided": _l("decided"),
+    "upheld": _l("upheld"),
+    "dismissed": _l("dismissed"),
+    "enrolled": _l("enrolled"),
+    "imported": _l("imported"),
+    "corrected": _l("corrected"),
+    "transferred": _l("transferred"),
+    "reinstated": _l("reinstated"),
+    "passport": _l("passport"),
+    "national_id": _l("national ID"),
+}
+
 SEXES = [
     SelectChoice("", "—"),
     SelectChoice("F", _l("female")),
@@ -56,6 +76,12 @@ SEXES = [
 def phase_name(status: str) -> str:
     """The display name of an election phase, in the reader's language."""
     return str(PHASES[ElectionStatus(status)])
+
+
+@bp.app_template_filter("term")
+def term(word: str) -> str:
+    """A stored word in the reader's language; one the list does not know, as it is."""
+    return str(TERMS.get(word, word))
 
 
 @bp.app_template_filter("regno")
@@ -173,7 +199,7 @@ def _enrol_form(e: Election) -> EnrolForm:
         SelectChoice("", "—"),
         *(SelectChoice(s.code, f"{s.code} · {s.city}") for s in e.stations),
     ]
-    documents = [SelectChoice(d, d.replace("_", " ")) for d in e.accepted_documents]
+    documents = [SelectChoice(d, term(d).replace("_", " ")) for d in e.accepted_documents]
     form.doc1_type.choices = documents
     form.doc2_type.choices = [SelectChoice("", "—"), *documents]
     return form

@@ -392,6 +392,24 @@ def test_a_document_refused_in_the_enrolment_form_takes_no_seat(
     assert _types(db_session).count("registration.voter_enrolled") == logged + 1
 
 
+def test_a_voters_page_speaks_the_readers_language(
+    client: FlaskClient, db_session: Session, settings: Settings, election: Election, officer
+) -> None:
+    v = service.enrol(db_session, settings, officer, election, voter())
+    db_session.commit()
+    assert login(client, "reggie").status_code == 302
+    url = f"/elections/GE2027/voters/{v.reg_no}"
+    english = client.get(url).get_data(as_text=True)
+    assert "· registered</small>" in english
+    assert "<dd>passport</dd>" in english
+    french = client.get(url, headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "· inscrit</small>" in french
+    assert "<dd>passeport</dd>" in french
+    assert " · inscrit · reggie" in french  # the history's "enrolled"
+    arabic = client.get(url, headers={"Accept-Language": "ar"}).get_data(as_text=True)
+    assert "<dd>جواز سفر</dd>" in arabic
+
+
 def test_the_forms_of_a_voters_page_have_labels_of_their_own(
     client: FlaskClient, db_session: Session, settings: Settings, election: Election, officer
 ) -> None:
