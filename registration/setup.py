@@ -231,18 +231,7 @@ def definition_of(election: Election) -> dict[str, Any]:
             {"code": c.code, "name": c.name, "polling_days": [dict(day) for day in c.polling_days]}
             for c in sorted(election.countries, key=BY_ID)
         ],
-        "stations": [
-            {
-                "code": s.code,
-                "name": s.name,
-                "country": s.country.code,
-                "city": s.city,
-                "address": s.address,
-                "time_zone": s.time_zone,
-                "capacity": s.capacity,
-            }
-            for s in sorted(election.stations, key=BY_ID)
-        ],
+        "stations": [_station(s) for s in sorted(election.stations, key=BY_ID)],
     }
 
 
@@ -317,17 +306,18 @@ def describe(election: Election) -> dict[str, Any]:
         "host_countries": [
             {"code": c.code, "name": c.name, "polling_days": c.polling_days} for c in election.countries
         ],
-        "stations": [
-            {
-                "code": s.code,
-                "name": s.name,
-                "country": s.country.code,
-                "city": s.city,
-                "address": s.address,
-                "time_zone": s.time_zone,
-                "capacity": s.capacity,
-                "assigned": s.assigned,
-            }
-            for s in election.stations
-        ],
+        "stations": [{**_station(s), "assigned": s.assigned} for s in election.stations],
+    }
+
+
+def _station(station: Station) -> dict[str, Any]:
+    """A station as the election file defines it."""
+    return {
+        "code": station.code,
+        "name": station.name,
+        "country": station.country.code,
+        "city": station.city,
+        "address": station.address,
+        "time_zone": station.time_zone,
+        "capacity": station.capacity,
     }
