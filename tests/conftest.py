@@ -82,6 +82,17 @@ def migrated(engine: Engine, base_settings: Settings) -> Engine:
     return engine
 
 
+def drop_database(url: str) -> None:
+    """Drop a PostgreSQL database a test made for itself (SQLite files go with tmp_path)."""
+    target = make_url(url)
+    if target.get_backend_name() != "postgresql":
+        return
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{target.database}"')
+    admin.dispose()
+
+
 @pytest.fixture
 def own_database(database_url: str, base_settings: Settings, tmp_path: Path) -> Iterator[Engine]:
     """A fresh database, migrated, with its audit log, for a test whose transactions must commit
@@ -106,9 +117,8 @@ def own_database(database_url: str, base_settings: Settings, tmp_path: Path) -> 
     yield own
     own.dispose()
     if admin is not None:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
         admin.dispose()
+        drop_database(own_url)
 
 
 @pytest.fixture

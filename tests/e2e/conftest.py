@@ -17,6 +17,8 @@ import pytest
 from playwright.sync_api import sync_playwright
 from sqlalchemy import create_engine, make_url, text
 
+from tests.conftest import drop_database
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -143,6 +145,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, browser_path: str) -> Itera
     process.terminate()
     process.wait(timeout=10)
     log.close()
+    drop_database(env["OCV_DATABASE_URL"])
 
 
 @pytest.fixture(scope="session")

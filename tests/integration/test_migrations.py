@@ -11,6 +11,7 @@ import audit.models  # noqa: F401  (all tables on the metadata)
 import ocv.auth.models  # noqa: F401
 from ocv import migrate
 from ocv.db import Base, make_engine
+from tests.conftest import drop_database
 
 
 def _diff(engine: Engine) -> list[object]:
@@ -47,3 +48,4 @@ def test_upgrade_head_matches_the_models_and_every_revision_downgrades(database_
         assert _diff(engine) == []
     finally:
         engine.dispose()
+        drop_database(engine.url.render_as_string(hide_password=False))
