@@ -20,24 +20,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from sqlalchemy import create_engine, make_url, text
-
 from bench.common import report
 from ocv.demo import sample_voters
+from tests.scratch import drop_database, fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 ELECTION = ROOT / "registration" / "demo" / "election.json"
-
-
-def _fresh_database(url: str) -> str:
-    name = f"ocv_bench_enrol_{os.getpid()}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
-        connection.execute(text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
 def _free_port() -> int:
@@ -83,7 +72,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4)
     args = parser.parse_args()
-    database = _fresh_database(args.pg)
+    database = fresh_database(args.pg, f"ocv_bench_enrol_{os.getpid()}")
     with tempfile.TemporaryDirectory() as tmp:
         port = _free_port()
         env = {
@@ -162,10 +151,7 @@ def main() -> None:
         rate / base,
         "≥ 200/s; baseline = GET /healthz round trips",
     )
-    admin = create_engine(args.pg, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {make_url(database).database}"))
-    admin.dispose()
+    drop_database(database)
 
 
 if __name__ == "__main__":

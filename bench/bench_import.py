@@ -43,6 +43,7 @@ from ocv.settings import Settings
 from registration import imports, service
 from registration.import_rows import COLUMNS
 from tests.integration.test_registration import demo_definition
+from tests.scratch import ensure_database
 
 CITIES = {
     "DE": ["Berlin", "Munich", "Hamburg", "Cologne", "Frankfurt"],
@@ -313,19 +314,6 @@ def measure(kind: str, csv_path: Path, target: str, instance: Path) -> dict[str,
     return result
 
 
-def ensure_database(url: str) -> None:
-    """Create the --pg database if it does not exist yet (a fresh machine has none)."""
-    target = make_url(url)
-    with psycopg.connect(
-        _libpq(target.set(database="postgres").render_as_string(False)), autocommit=True
-    ) as admin:
-        if (
-            admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (target.database,)).fetchone()
-            is None
-        ):
-            admin.execute(f'CREATE DATABASE "{target.database}"')
-
-
 def bench(name: str, url: str | None, rows: int, repeat: int, tmp: Path) -> None:
     csv_path = tmp / f"voters-{rows}.csv"
     if not csv_path.exists():
@@ -377,7 +365,7 @@ def main() -> None:
         tmp = Path(directory)
         targets: list[tuple[str, str | None]] = [("SQLite", None)]
         if args.pg:
-            ensure_database(args.pg)
+            ensure_database(args.pg)  # a fresh machine has none
             targets.append(("PostgreSQL", args.pg))
         for rows in sorted({args.small, args.rows} - {0}):
             for name, url in targets:

@@ -40,6 +40,8 @@ from registration.voter_data import VoterData, validate
 DUPLICATE_THRESHOLD = 0.88
 # 31^8 numbers: two clashes in a row are as good as impossible.
 REG_NO_ATTEMPTS = 3
+# The emptiest station may fill up between its choice and its update: choose again.
+SEAT_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -297,7 +299,7 @@ def take_station(session: Session, definition: Definition, data: VoterData) -> S
             "in_country": definition.countries[data.host_country],
             "in_city": definition.city_stations(data.host_country, data.city),
         }
-    for _ in range(REG_NO_ATTEMPTS):  # the chosen station may fill up between choice and update
+    for _ in range(SEAT_ATTEMPTS):
         taken = session.scalars(statement, params).first()
         if taken is not None:
             return taken

@@ -41,6 +41,8 @@ from ocv.errors import OCVError, PermissionDenied, ValidationError
 from ocv.settings import Settings
 from registration import imports, service
 from registration.imports import ImportReport
+from registration.models import Election, ElectionStatus
+from registration.setup import require_status
 
 log = logging.getLogger(__name__)
 
@@ -132,20 +134,22 @@ def start(
     app: Flask,
     settings: Settings,
     user: User,
-    election_code: str,
+    election: Election,
     stream: BinaryIO,
     *,
     filename: str,
     mode: str,
 ) -> Job:
-    """Spool the upload and import it: in a thread, or at once if background imports are off."""
+    """Spool the upload and import it: in a thread, or at once if background imports are off.
+    Who may import, and when, is checked here too, so that a refusal is an answer, not a job."""
     require(user, Permission.REGISTER_VOTERS)
+    require_status(election, ElectionStatus.REGISTRATION_OPEN)
     if mode not in MODES:
         raise ValueError(f"unknown import mode {mode!r}")
     folder = Folder(app.instance_path, user.id)
     folder.path.mkdir(parents=True, exist_ok=True)
     folder.clean()
-    job = Job(secrets.token_urlsafe(16), election_code, Path(filename).name or "upload", mode)
+    job = Job(secrets.token_urlsafe(16), election.code, Path(filename).name or "upload", mode)
     job.heartbeat = time.time()
     with folder.file(job.id, ".upload").open("wb") as spool:
         shutil.copyfileobj(stream, spool, 1 << 20)

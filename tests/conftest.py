@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Connection, Engine, create_engine, make_url, text
+from sqlalchemy import Connection, Engine, make_url, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,6 +23,7 @@ from ocv.auth.models import User
 from ocv.db import database, make_engine
 from ocv.security import limiter
 from ocv.settings import Settings
+from tests.scratch import drop_database, fresh_database
 
 PASSWORD = "correct horse battery staple"
 
@@ -82,32 +83,15 @@ def migrated(engine: Engine, base_settings: Settings) -> Engine:
     return engine
 
 
-def drop_database(url: str) -> None:
-    """Drop a PostgreSQL database a test made for itself (SQLite files go with tmp_path)."""
-    target = make_url(url)
-    if target.get_backend_name() != "postgresql":
-        return
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{target.database}"')
-    admin.dispose()
-
-
 @pytest.fixture
 def own_database(database_url: str, base_settings: Settings, tmp_path: Path) -> Iterator[Engine]:
     """A fresh database, migrated, with its audit log, for a test whose transactions must commit
     for real (concurrency tests): what it commits never reaches the other tests."""
     url = make_url(database_url)
-    admin = None
     if url.get_backend_name() == "sqlite":
         own_url = f"sqlite:///{tmp_path / 'own.sqlite'}"
     else:
-        name = f"{url.database}_own_{os.getpid()}"
-        admin = create_engine(url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        own_url = url.set(database=name).render_as_string(hide_password=False)
+        own_url = fresh_database(database_url, f"{url.database}_own_{os.getpid()}")
     settings = base_settings.with_overrides(database_url=own_url)
     app = create_app(settings)
     own = database(app).engine
@@ -116,9 +100,7 @@ def own_database(database_url: str, base_settings: Settings, tmp_path: Path) -> 
         audit_keys.create_log(session, settings)
     yield own
     own.dispose()
-    if admin is not None:
-        admin.dispose()
-        drop_database(own_url)
+    drop_database(own_url)
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import make_url
 
-from tests.conftest import drop_database
+from tests.scratch import drop_database, fresh_database
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -63,13 +63,7 @@ def _server_database(tmp_path: Path) -> str:
     url = os.environ.get("OCV_TEST_DATABASE_URL")
     if not url:
         return f"sqlite:///{tmp_path / 'e2e.sqlite'}"
-    name = f"{make_url(url).database}_e2e"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
-        connection.execute(text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    return make_url(url).set(database=name).render_as_string(hide_password=False)
+    return fresh_database(url, f"{make_url(url).database}_e2e")
 
 
 @pytest.fixture(scope="session")

@@ -710,3 +710,21 @@ def test_a_job_whose_process_died_is_reported_as_interrupted(
     assert 'http-equiv="refresh"' not in page
     assert import_client.get("/elections/GE2027/import/not-a-job").status_code == 404
     assert import_client.get(f"/elections/FR2027/import/{job.id}").status_code == 404
+
+
+def test_an_upload_out_of_phase_is_refused_at_once(
+    import_client: FlaskClient, db_session: Session, officer: User, election: Election, settings: Settings
+) -> None:
+    assert login(import_client, "reggie").status_code == 302
+    token = csrf_token(import_client, "/elections/GE2027/import")
+    folder = import_jobs.Folder(settings.instance_path, officer.id).path
+    before = set(folder.glob("*"))
+    service.advance(db_session, None, election, "exhibition")
+    db_session.commit()
+    refused = import_client.post(
+        "/elections/GE2027/import",
+        content_type="multipart/form-data",
+        data={"csrf_token": token, "mode": "import", "file": (io.BytesIO(csv_file([person(0)])), "v.csv")},
+    )
+    assert refused.status_code == 409
+    assert set(folder.glob("*")) == before  # no job, and no upload kept

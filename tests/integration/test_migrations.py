@@ -5,13 +5,13 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy import Engine, inspect, make_url
 
 import audit.models  # noqa: F401  (all tables on the metadata)
 import ocv.auth.models  # noqa: F401
 from ocv import migrate
 from ocv.db import Base, make_engine
-from tests.conftest import drop_database
+from tests.scratch import drop_database, fresh_database
 
 
 def _diff(engine: Engine) -> list[object]:
@@ -24,13 +24,8 @@ def _scratch_engine(database_url: str, tmp_path) -> Engine:  # type: ignore[no-u
     """An empty database of the same kind as the suite's."""
     if database_url.startswith("sqlite"):
         return make_engine(f"sqlite:///{tmp_path / 'scratch.sqlite'}")
-    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
-    name = f"{admin.url.database}_migrations"  # beside the suite's own, so parallel runs never meet
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
-        connection.execute(text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    return make_engine(admin.url.set(database=name).render_as_string(hide_password=False))
+    # Beside the suite's own, so parallel runs never meet.
+    return make_engine(fresh_database(database_url, f"{make_url(database_url).database}_migrations"))
 
 
 def test_upgrade_head_matches_the_models_and_every_revision_downgrades(database_url: str, tmp_path) -> None:
