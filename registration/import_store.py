@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -76,8 +76,8 @@ class Store:
             self.connection.exec_driver_sql(f"PRAGMA cache_size = {int(self.cache_size)}")
 
     # --- look-ups: one statement per slice, one indexed probe per key ---------------------------
-    # The keys travel as one JSON parameter (SQLite) or as arrays (PostgreSQL): compiling
-    # thousands of bound parameters would cost more than the probes.
+    # The keys travel as one JSON parameter: compiling thousands of bound parameters, or
+    # dumping them as arrays, would cost more than the probes.
 
     def known_documents(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Holder]:
         """(type, hash) → (voter id, reg_no) for the documents registered already."""
@@ -131,22 +131,17 @@ class Store:
         return f"replace({column}::text, '-', '')" if self.postgresql else column
 
     def _keys(self, *types: str) -> str:
-        """The keys as a table k(a[, b]): from arrays, or from one JSON array of arrays."""
-        names = ("a", "b")[: len(types)]
+        """The keys as a table k(a[, b]), from one JSON array of arrays (one parameter)."""
         if self.postgresql:
-            arrays = ", ".join(f"%s::{t}[]" for t in types)
-            return f"unnest({arrays}) AS k({', '.join(names)})"
-        columns = ", ".join(f"value ->> {i} AS {name}" for i, name in enumerate(names))
+            columns = ", ".join(f"(value ->> {i})::{t} AS {'ab'[i]}" for i, t in enumerate(types))
+            return f"(SELECT {columns} FROM json_array_elements(%s::json)) AS k"  # noqa: S608 (no data)
+        columns = ", ".join(f"value ->> {i} AS {'ab'[i]}" for i in range(len(types)))
         return f"(SELECT {columns} FROM json_each(?)) AS k"  # noqa: S608 (no data)
 
     def _query(self, sql: str, keys: Sequence[tuple[str, ...]]) -> list[tuple[Any, ...]]:
         rows: list[tuple[Any, ...]] = []
         for part in _slices(keys):
-            if self.postgresql:
-                params: tuple[Any, ...] = (*(list(c) for c in zip(*part, strict=True)), self.election_id)
-            else:
-                params = (json.dumps(part), self.election_id)
-            rows.extend(self.connection.exec_driver_sql(sql, params).all())
+            rows.extend(self.connection.exec_driver_sql(sql, (json.dumps(part), self.election_id)).all())
         return rows
 
     # --- writes ----------------------------------------------------------------------------------
@@ -194,9 +189,10 @@ class Store:
         self.connection.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)  # noqa: S608
 
 
-def history_changes(station: str, line: int) -> str:
-    """The history row's `changes`, as JSON text (station codes need no escaping)."""
-    return f'{{"line":{line:d},"station":{json.dumps(station)}}}'
+def history_changes(station: str) -> Callable[[int], str]:
+    """The `changes` of a history row of a voter imported to `station`, as JSON text, by line."""
+    tail = f',"station":{json.dumps(station)}}}'
+    return lambda line: f'{{"line":{line:d}{tail}'
 
 
 def _slices(keys: Sequence[Any]) -> Iterable[Sequence[Any]]:

@@ -250,6 +250,7 @@ class _Seat:
     code: str
     station_id: int
     jcs: bytes  # the code as JCS, for the records' commitments
+    changes: Callable[[int], str]  # the history row's `changes`, by line
     city: str
     capacity: int
     assigned: int  # as the registry had it, plus this import's
@@ -263,6 +264,7 @@ class _Seat:
             code,
             station.id,
             rfc8785.dumps(code),
+            history_changes(code),
             station.city.casefold(),
             station.capacity,
             station.assigned,
@@ -401,9 +403,7 @@ class _Settler:
         for row, seat in accepted:
             voters.append((*row.voter, seat.station_id))
             documents.extend(row.documents)
-            history.append(
-                (row.voter_id, "imported", officer, reason, history_changes(seat.code, row.line), now)
-            )
+            history.append((row.voter_id, "imported", officer, reason, seat.changes(row.line), now))
             self.root.add(import_rows.commitment(row.commitment_head, seat.jcs))
             report.by_station[seat.code] += 1
             report.by_constituency[row.constituency] += 1
