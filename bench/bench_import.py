@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import itertools
 import json
 import os
 import random
@@ -38,10 +39,11 @@ from audit import keys
 from bench.common import report
 from ocv import migrate
 from ocv.app import create_app
-from ocv.db import database, make_engine
+from ocv.db import database, make_engine, utcnow
 from ocv.settings import Settings
-from registration import imports, service
-from registration.import_rows import COLUMNS
+from registration import import_rows, imports, service
+from registration.enrolment import ElectionIndex
+from registration.import_rows import COLUMNS, Rules
 from tests.integration.test_registration import demo_definition
 from tests.scratch import ensure_database
 
@@ -102,6 +104,7 @@ SYLLABLES = [
     "im",
     "us",
 ]
+CHECK_SAMPLE = 20_000
 BASELINE_TABLE = """CREATE TABLE baseline_voters (
     id CHAR(32) NOT NULL PRIMARY KEY, election_id INTEGER NOT NULL, reg_no VARCHAR(16) NOT NULL,
     given_name VARCHAR(100) NOT NULL, family_name VARCHAR(100) NOT NULL, father_name VARCHAR(100),
@@ -256,6 +259,23 @@ def run_ours(csv_path: Path, url: str, instance: Path) -> dict[str, Any]:
     return {"imported": result.imported, "rejected": result.rejected_rows, "flagged": result.flagged}
 
 
+def run_checking(csv_path: Path, url: str, instance: Path, sample: int = CHECK_SAMPLE) -> dict[str, Any]:
+    """CPU time per row of checking alone (`import_rows.Checker`, one process, no database
+    write): the part of `ours` that workers share, and so a floor under its time."""
+    settings = _settings(url, instance)
+    app = create_app(settings)
+    with database(app).transaction() as session:
+        index = ElectionIndex.load(session, service.get_election(session, "BENCH"))
+        rules = Rules.of(index, settings.key_secret, utcnow())
+    with csv_path.open(encoding="utf-8", newline="") as text:
+        columns, records = import_rows.read_rows(text)
+        rows = list(itertools.islice(records, sample))
+    checker = import_rows.Checker(rules, columns)
+    start = time.process_time()
+    checker.check_all(rows)
+    return {"cpu_us_per_row": (time.process_time() - start) / len(rows) * 1e6}
+
+
 def prepare_ours(url: str, instance: Path, rows: int) -> None:
     """A fresh schema with the audit log and the bench election, registration open."""
     settings = _settings(url, instance)
@@ -284,6 +304,8 @@ def child(args: argparse.Namespace) -> None:
         run_baseline_sqlite(Path(args.csv), Path(args.target))
     elif args.child == "baseline-postgresql":
         run_baseline_postgresql(Path(args.csv), args.target)
+    elif args.child == "checking":
+        extra = run_checking(Path(args.csv), args.target, Path(args.instance))
     else:
         extra = run_ours(Path(args.csv), args.target, Path(args.instance))
     seconds = time.perf_counter() - start
@@ -330,6 +352,7 @@ def bench(name: str, url: str | None, rows: int, repeat: int, tmp: Path) -> None
             db_url = url
         prepare_ours(db_url, tmp, rows)
         ours.append(measure("ours", csv_path, db_url, tmp))
+    checking = measure("checking", csv_path, db_url, tmp)["cpu_us_per_row"]
     base_rate = rows / statistics.median(r["seconds"] for r in base)
     rate = rows / statistics.median(r["seconds"] for r in ours)
     last = ours[-1]
@@ -339,6 +362,12 @@ def bench(name: str, url: str | None, rows: int, repeat: int, tmp: Path) -> None
         f"{statistics.median(r['seconds'] for r in base):.1f} s; peak RSS ours {last['rss_mb']:.0f} MB "
         f"(main process; workers hold one chunk each), baseline {base[-1]['rss_mb']:.0f} MB; "
         f"imported {last['imported']:,}, likely duplicates queued {last['flagged']:,}",
+    )
+    cores = os.cpu_count() or 1
+    print(
+        f"    checking alone costs {checking:.0f} µs of CPU per row: {checking * rows / 1e6:.1f} CPU-s, "
+        f"at least {checking * rows / 1e6 / cores:.1f} s on {cores} cores before any write "
+        f"(the target allows {2 * statistics.median(r['seconds'] for r in base):.1f} s)",
         flush=True,
     )
 
