@@ -131,10 +131,12 @@ def self_check() -> str:
 @bp.get("/elections")
 @login_required
 def elections() -> str:
-    _officer()
+    user = _officer()
     session = request_session()
     rows = [(e, service.voter_count(session, e)) for e in service.list_elections(session)]
-    return render_template("registration/elections.html", rows=rows, load_form=ElectionFileForm())
+    # The form only for those the service would let load a file.
+    load_form = ElectionFileForm() if can(user, Permission.MANAGE_ELECTION) else None
+    return render_template("registration/elections.html", rows=rows, load_form=load_form)
 
 
 @bp.post("/elections/load")

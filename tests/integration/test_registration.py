@@ -215,6 +215,17 @@ def test_whoever_may_register_voters_is_offered_the_enrolment_page(
     assert 'href="/elections/GE2027/enrol"' not in client.get("/elections/GE2027").get_data(as_text=True)
 
 
+def test_only_who_may_manage_elections_is_offered_the_file_form(
+    client: FlaskClient, election: Election, officer, make_user
+) -> None:
+    make_user("chief", "admin")
+    for username, offered in (("reggie", False), ("chief", True)):
+        assert login(client, username).status_code == 302
+        page = client.get("/elections").get_data(as_text=True)
+        assert ('action="/elections/load"' in page) is offered, username
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+
+
 def test_capacity_is_never_exceeded(
     db_session: Session, settings: Settings, election: Election, officer
 ) -> None:
