@@ -74,7 +74,9 @@ def resolve_review(
         {"review": review.id, "decision": decision, "reason": reason},
     )
     if decision == "same_person" and review.voter.status == VoterStatus.REGISTERED.value:
-        cancel(session, officer, review.voter, f"duplicate of {regno.format(review.candidate.reg_no)}: {reason}")
+        cancel(
+            session, officer, review.voter, f"duplicate of {regno.format(review.candidate.reg_no)}: {reason}"
+        )
     return review
 
 

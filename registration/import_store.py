@@ -14,9 +14,12 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+import psycopg
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ocv.errors import Conflict
 from registration.models import VoterHistory, VoterStatus
 
 VOTER_COLUMNS = (
@@ -46,10 +49,21 @@ REVIEW_COLUMNS = ("election_id", "voter_id", "candidate_id", "score", "status", 
 # Look-ups go in slices, under every backend's limit on bound parameters (SQLite: 32766).
 LOOKUP_SLICE = 5000
 CACHE_KIB = 64 * 1024
+_SQLITE_UNIQUE = ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
 
 Holder = tuple[str, str]  # voter id (hex), reg_no
 # id (hex), date of birth (ISO), blocking key, given, family, father, grandfather, original script
 Candidate = tuple[str, str, str, str, str, str | None, str | None, str | None]
+
+
+class Taken(Conflict):
+    """A write met a unique constraint: a document or a registration number was taken, by an
+    enrolment that committed during the import."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "A document or number of this file was registered while it was imported: import it again."
+        )
 
 
 class Store:
@@ -181,12 +195,20 @@ class Store:
             driver = self.connection.connection.driver_connection
             assert driver is not None
             statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-            with driver.cursor() as cursor, cursor.copy(statement) as copy:
-                for row in rows:
-                    copy.write_row(row)
+            try:
+                with driver.cursor() as cursor, cursor.copy(statement) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            except psycopg.errors.UniqueViolation as error:
+                raise Taken from error
             return
-        marks = ", ".join("?" for _ in columns)
-        self.connection.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)  # noqa: S608
+        statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"  # noqa: S608
+        try:
+            self.connection.exec_driver_sql(statement, rows)
+        except IntegrityError as error:
+            if getattr(error.orig, "sqlite_errorname", "") in _SQLITE_UNIQUE:
+                raise Taken from error
+            raise
 
 
 def history_changes(station: str) -> Callable[[int], str]:

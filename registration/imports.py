@@ -42,7 +42,7 @@ from registration import import_rows, import_xlsx, names, regno
 from registration.enrolment import DUPLICATE_THRESHOLD, ElectionIndex, take_seat
 from registration.errors import StationFull
 from registration.import_rows import Problem, RootBuilder, Row, Rules
-from registration.import_store import Candidate, Holder, Store, history_changes
+from registration.import_store import Candidate, Holder, Store, Taken, history_changes
 from registration.models import Election, ElectionStatus, Station
 from registration.setup import require_status
 
@@ -316,9 +316,36 @@ class _Settler:
                 rows.append(result)
             else:
                 rejected.extend(result)
-        known = self.store.known_documents([(d[2], d[3]) for row in rows for d in row.documents])
-        lines = self.store.import_lines({voter_id for voter_id, _ in known.values()}, self.reason)
+        counters = [(seat, seat.assigned, seat.taken) for seat in self.seats.values()]
+        try:
+            # Most chunks meet no document registered before and no number taken: then the
+            # unique constraints do the look-ups' work, as in enrolment, and a savepoint undoes
+            # a chunk that meets one; it is settled again, with look-ups that name the holder.
+            with self.store.connection.begin_nested():
+                accepted, refused, registered = self._settle(rows, look_up=False)
+        except Taken:
+            for seat, assigned, taken in counters:
+                seat.assigned, seat.taken = assigned, taken
+            accepted, refused, registered = self._settle(rows, look_up=True)
+        rejected.extend(refused)
+        rejected.sort(key=lambda p: p[0])  # stable: a row's problems stay in their order
+        self.report.rejected.extend(rejected)  # chunks come in file order: the report stays sorted
+        self._account(accepted)
+        self._flag_likely_duplicates([row for row, _ in accepted], registered)
+
+    def _settle(
+        self, rows: list[Row], look_up: bool
+    ) -> tuple[list[tuple[Row, _Seat]], list[Problem], dict[tuple[str, str], list[Candidate]]]:
+        """Decide each row (refused, or accepted at a station), and write the accepted ones.
+        Without `look_up`, documents and numbers are checked within the chunk only, and the
+        registry's unique constraints raise Taken for the rest."""
+        known: dict[tuple[str, str], Holder] = {}
+        lines: dict[str, int] = {}
+        if look_up:
+            known = self.store.known_documents([(d[2], d[3]) for row in rows for d in row.documents])
+            lines = self.store.import_lines({voter_id for voter_id, _ in known.values()}, self.reason)
         accepted: list[tuple[Row, _Seat]] = []
+        refused: list[Problem] = []
         seen: dict[tuple[str, str], int] = {}
         for row in rows:
             problem = self._document_problem(row, known, lines, seen) or self._seat(row)
@@ -326,14 +353,11 @@ class _Settler:
                 accepted.append((row, problem))
                 seen.update(((d[2], d[3]), row.line) for d in row.documents)
             else:
-                rejected.append(problem)
-        rejected.sort(key=lambda p: p[0])  # stable: a row's problems stay in their order
-        self.report.rejected.extend(rejected)  # chunks come in file order: the report stays sorted
-        accepted = self._unique_numbers(accepted)
-        rows = [row for row, _ in accepted]
-        registered = self._registered_candidates(rows)  # before the chunk joins them
+                refused.append(problem)
+        accepted = self._unique_numbers(accepted, look_up)
+        registered = self._registered_candidates([row for row, _ in accepted])  # before the chunk joins them
         self._write(accepted)
-        self._flag_likely_duplicates(rows, registered)
+        return accepted, refused, registered
 
     def _document_problem(
         self,
@@ -380,11 +404,14 @@ class _Settler:
         seat.taken += 1
         return seat
 
-    def _unique_numbers(self, accepted: list[tuple[Row, _Seat]]) -> list[tuple[Row, _Seat]]:
-        """Registration numbers are drawn at random: draw again the rare one already taken."""
+    def _unique_numbers(self, accepted: list[tuple[Row, _Seat]], look_up: bool) -> list[tuple[Row, _Seat]]:
+        """Registration numbers are drawn at random: draw again the rare one taken twice in the
+        chunk, or (with `look_up`) taken in the registry."""
         while True:
             numbers = [row.reg_no for row, _ in accepted]
-            clash = self.store.taken_reg_nos(numbers) | {n for n, c in Counter(numbers).items() if c > 1}
+            clash = {n for n, c in Counter(numbers).items() if c > 1}
+            if look_up:
+                clash |= self.store.taken_reg_nos(numbers)
             if not clash:
                 return accepted
             fixed: list[tuple[Row, _Seat]] = []
@@ -396,7 +423,7 @@ class _Settler:
             accepted = fixed
 
     def _write(self, accepted: list[tuple[Row, _Seat]]) -> None:
-        officer, reason, now, report = self.officer, self.reason, self.now, self.report
+        officer, reason, now = self.officer, self.reason, self.now
         voters: list[tuple[Any, ...]] = []
         documents: list[tuple[Any, ...]] = []
         history: list[tuple[Any, ...]] = []
@@ -404,11 +431,16 @@ class _Settler:
             voters.append((*row.voter, seat.station_id))
             documents.extend(row.documents)
             history.append((row.voter_id, "imported", officer, reason, seat.changes(row.line), now))
+        self.store.write(voters, documents, history)
+
+    def _account(self, accepted: list[tuple[Row, _Seat]]) -> None:
+        """Count the written rows into the report and their commitments into the root."""
+        report = self.report
+        for row, seat in accepted:
             self.root.add(import_rows.commitment(row.commitment_head, seat.jcs))
             report.by_station[seat.code] += 1
             report.by_constituency[row.constituency] += 1
         report.imported += len(accepted)
-        self.store.write(voters, documents, history)
 
     def _registered_candidates(self, rows: list[Row]) -> dict[tuple[str, str], list[Candidate]]:
         """Registered voters (earlier chunks included) of each row's date of birth whose blocking

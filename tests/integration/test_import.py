@@ -28,7 +28,7 @@ from ocv.auth.models import User
 from ocv.db import database
 from ocv.errors import PermissionDenied, ValidationError
 from ocv.settings import Settings
-from registration import import_jobs, imports, service
+from registration import import_jobs, imports, regno, service
 from registration.errors import WrongPhase
 from registration.import_rows import COLUMNS
 from registration.models import DuplicateReview, Election, Station, Voter, VoterDocument, VoterHistory
@@ -404,6 +404,30 @@ def test_worker_processes_and_chunks_give_the_same_result(
         db_session, settings, officer, election, csv_file(rows), workers=2, chunk_rows=3, skip_invalid=True
     )
     assert report.imported == 10
+    assert recomputed_root(db_session, f"import voters.csv {report.file_sha256[:12]}") == report.records_root
+
+
+def test_a_number_drawn_twice_or_taken_already_is_drawn_again(
+    db_session: Session,
+    settings: Settings,
+    election: Election,
+    officer: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Numbers are random: force the one-in-a-billion draws, a number the registry holds and
+    one drawn twice in the file, and see each row registered under a number of its own."""
+    held = service.enrol(db_session, settings, officer, election, voter()).reg_no
+    twice = regno.generate()
+    draws = iter([held, twice, twice])
+    real = regno.generate
+    monkeypatch.setattr(regno, "generate", lambda: next(draws, None) or real())
+    report = do_import(
+        db_session, settings, officer, election, csv_file([person(i) for i in range(3)]), workers=1
+    )
+    assert report.imported == 3
+    numbers = [v.reg_no for v in db_session.scalars(select(Voter).where(Voter.election_id == election.id))]
+    assert len(numbers) == len(set(numbers)) == 4
+    assert numbers.count(held) == numbers.count(twice) == 1
     assert recomputed_root(db_session, f"import voters.csv {report.file_sha256[:12]}") == report.records_root
 
 
