@@ -24,9 +24,8 @@ import tarfile
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import partial
 from itertools import accumulate, chain, compress
-from operator import is_not, itemgetter
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +60,15 @@ _CHECKPOINT_FILE = re.compile(r"(0|[1-9][0-9]*)\.txt")
 BATCH = 64
 _MEMBERS = itemgetter(*ENTRY_KEYS)
 _NESTED = frozenset({dict, list})
+_OBJECT = frozenset({dict})
+_STRING = frozenset({str})
+_TWO = frozenset({2})
+_STAMP_LENGTH = frozenset({27})
+# The exact types of the members of a batch's entries but the actor (null or an object),
+# in ENTRY_KEYS order: payload, scope, seq, time, type, v.
+_MEMBER_TYPES = [dict, dict, int, str, str, int] * BATCH
+_ACTOR_TYPES = frozenset({dict, type(None)})
+_NOTABLE_MEMBERS = frozenset({"signatures", "document"})
 _ZERO_DIGITS = bytes.maketrans(b"123456789", b"000000000")
 _TIME_FORMS = b"0000-00-00T00:00:00.000000Z" * BATCH
 _MINUTE = itemgetter(slice(0, 16))
@@ -224,37 +232,32 @@ def _check_batch(
     """Every check of `_check_lines`, on the whole batch at once: the new `times` once all
     hold (kinds and notable entries added), else None with nothing added.
 
-    Each test is one C loop over a member of every entry: the set of the types found
-    stands for a test per value. It must never pass what `_check_lines` would refuse."""
+    Each test is one C loop over a member of every entry (a set's `issuperset` of an
+    iterable tests each value in turn). It must never pass what `_check_lines` would refuse."""
     entries = all_canonical(lines)
-    if entries is None or _types(entries) != {dict} or set(map(len, entries)) != {7}:
+    if entries is None or not _OBJECT.issuperset(map(type, entries)):
         return None
+    count = len(entries)
     try:
-        actors, payloads, scopes, seqs, stamps, types, versions = zip(*map(_MEMBERS, entries), strict=True)
+        members = list(chain.from_iterable(map(_MEMBERS, entries)))
     except KeyError:
         return None
+    actors, payloads, scopes, seqs, stamps, types, versions = (members[i::7] for i in range(7))
     if (
-        seqs != tuple(range(seq0, seq0 + len(lines)))
-        or _types(seqs) != {int}
-        or _types(versions) != {int}
-        or set(versions) != {1}
-        or _types(types) != {str}
-        or _types(payloads) != {dict}
+        not _types_hold(members)
+        or sum(map(len, entries)) != 7 * count  # each has the 7 members: none has more
+        or seqs != list(range(seq0, seq0 + count))
+        or versions.count(1) != count
         or not _stamps_hold(stamps, times[0])
         or not _scopes_hold(scopes)
         or not _actors_hold(actors)
         or _floats_in(payloads)
     ):
         return None
-    minute_end = times[1]
-    for minute in sorted(set(map(_MINUTE, stamps))):
-        if minute + _MINUTE_END != minute_end:
-            try:
-                minute_end = _check_minute(minute)
-            except _Bad:
-                return None
-    names = set(chain.from_iterable(payloads))
-    if "signatures" in names or "document" in names or any(_is_audit(kind) for kind in set(types)):
+    minute_end = _minutes_hold(stamps, times[1])
+    if minute_end is None:
+        return None
+    if not _NOTABLE_MEMBERS.isdisjoint(chain.from_iterable(payloads)) or any(map(_is_audit, set(types))):
         notable.extend(
             (seq, entry)
             for seq, entry, payload, kind in zip(seqs, entries, payloads, types, strict=True)
@@ -264,48 +267,68 @@ def _check_batch(
     return stamps[-1], minute_end
 
 
-def _types(values: Iterable[Any]) -> set[type]:
-    return set(map(type, values))
+def _types_hold(members: list[Any]) -> bool:
+    """The exact type of every member of the batch's entries (`members`: each entry's in
+    ENTRY_KEYS order), in one pass: the actors' taken out, the rest against the pattern."""
+    found = list(map(type, members))
+    actors = found[0::7]
+    del found[0::7]
+    return found == _MEMBER_TYPES[: len(found)] and _ACTOR_TYPES.issuperset(actors)
 
 
-def _stamps_hold(stamps: tuple[Any, ...], last_time: str) -> bool:
+def _stamps_hold(stamps: list[str], last_time: str) -> bool:
     """The form of every time (joined, digits zeroed, against the form repeated), seconds
-    below 60, and the order from the previous entry's time on."""
-    if _types(stamps) != {str} or set(map(len, stamps)) != {27} or stamps[0] < last_time:
+    below 60, and the order from the previous entry's time on (strings: `_types_hold`)."""
+    if not _STAMP_LENGTH.issuperset(map(len, stamps)) or stamps[0] < last_time:
         return False
     joined = "".join(stamps).encode()
     return (
         joined.translate(_ZERO_DIGITS) == _TIME_FORMS[: len(joined)]
         and len(joined) == 27 * len(stamps)  # no character beyond ASCII
         and not joined[17::27].translate(None, b"012345")
-        and list(stamps) == sorted(stamps)
+        and stamps == sorted(stamps)
     )
 
 
-def _scopes_hold(scopes: tuple[Any, ...]) -> bool:
+def _minutes_hold(stamps: list[str], minute_end: str) -> str | None:
+    """The end of the last minute, once every minute of the (sorted) stamps is known
+    real; None if one is not. A batch mostly lies within the minute checked last."""
+    if stamps[-1] <= minute_end:
+        return minute_end
+    for minute in sorted(set(map(_MINUTE, stamps))):
+        if minute + _MINUTE_END != minute_end:
+            try:
+                minute_end = _check_minute(minute)
+            except _Bad:
+                return None
+    return minute_end
+
+
+def _scopes_hold(scopes: list[dict[str, Any]]) -> bool:
+    """Member names and string values (objects: `_types_hold`)."""
+    return SCOPE_KEYS.issuperset(chain.from_iterable(scopes)) and _STRING.issuperset(
+        map(type, chain.from_iterable(map(dict.values, scopes)))
+    )
+
+
+def _actors_hold(actors: list[dict[str, str] | None]) -> bool:
+    """Null, or objects of exactly a user and a role, strings (null or an object:
+    `_types_hold`; filtering drops an empty object, which the count catches)."""
+    people = list(filter(None, actors))
     return (
-        _types(scopes) == {dict}
-        and set(chain.from_iterable(scopes)) <= SCOPE_KEYS
-        and _types(chain.from_iterable(map(dict.values, scopes))) <= {str}
+        len(people) == len(actors) - actors.count(None)
+        and _TWO.issuperset(map(len, people))
+        and ACTOR_KEYS.issuperset(chain.from_iterable(people))
+        and _STRING.issuperset(map(type, chain.from_iterable(map(dict.values, people))))
     )
 
 
-def _actors_hold(actors: tuple[Any, ...]) -> bool:
-    people = list(filter(partial(is_not, None), actors))
-    return (
-        _types(people) <= {dict}
-        and set(map(len, people)) <= {2}
-        and set(chain.from_iterable(people)) <= ACTOR_KEYS
-        and _types(chain.from_iterable(map(dict.values, people))) <= {str}
-    )
-
-
-def _floats_in(payloads: tuple[dict[str, Any], ...]) -> bool:
+def _floats_in(payloads: list[dict[str, Any]]) -> bool:
     values = list(chain.from_iterable(map(dict.values, payloads)))
-    found = _types(values)
-    if found <= _SCALARS:
+    if _SCALARS.issuperset(map(type, values)):
         return False
-    return float in found or has_float(list(compress(values, map(_NESTED.__contains__, map(type, values)))))
+    nested = compress(values, map(_NESTED.__contains__, map(type, values)))
+    return float in set(map(type, values)) or has_float(list(nested))
 
 
 def _is_audit(kind: str) -> bool:
