@@ -204,8 +204,7 @@ def scan_chunk(buf: bytes, seq0: int) -> Scan:
     first bad entry and says why, or passes what the batch checks left to it."""
     lines = buf.split(b"\n")
     lines.pop()
-    sha256 = hashlib.sha256
-    scan = Scan(seq0, b"".join([sha256(b"\x00" + line).digest() for line in lines]), {}, [], {})
+    scan = Scan(seq0, merkle.leaf_hashes(lines), {}, [], {})
     kinds: list[str] = []
     times = ("", "")  # the last entry's time, and the end of the last minute found real
     for start in range(0, len(lines), BATCH):
