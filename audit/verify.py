@@ -505,18 +505,20 @@ def _scan_task(task: tuple[bytes | None, int, int, int]) -> tuple[Scan, list[tup
     return scan, merkle.inner_levels(scan.hashes, seq0)
 
 
+def _count_task(bounds: tuple[int, int]) -> int:
+    start, end = bounds
+    return _SHARED.count(b"\n", start, end)
+
+
 def _scan_all(
     data: bytes, jobs: int, parallel_threshold: int, progress: Progress | None
 ) -> tuple[list[Scan], list[bytes]]:
     """Scan every line and build the Merkle levels, in worker processes for large logs.
 
     Counting lines is a pass over the whole log, so it is done only where needed: to
-    give each worker its first seq, and for the progress bar's total."""
-    if jobs > 1:
-        bounds = _chunks(data, max(jobs * 4, len(data) // WORKER_CHUNK_BYTES))
-        counts = [data.count(b"\n", start, end) for start, end in bounds]
-        if sum(counts) > parallel_threshold:
-            return _scan_parallel(data, bounds, counts, jobs, progress)
+    give each worker its first seq (by the workers), and for the progress bar's total."""
+    if jobs > 1 and _more_lines_than(data, parallel_threshold):
+        return _scan_parallel(data, jobs, progress)
     total = data.count(b"\n") if progress else 0
     scans: list[Scan] = []
     seq0 = 0
@@ -530,20 +532,35 @@ def _scan_all(
     return scans, merkle.subtree_levels(b"".join(s.hashes for s in scans))
 
 
-def _scan_parallel(
-    data: bytes, bounds: list[tuple[int, int]], counts: list[int], jobs: int, progress: Progress | None
-) -> tuple[list[Scan], list[bytes]]:
+def _more_lines_than(data: bytes, count: int) -> bool:
+    """Whether `data` holds more than `count` lines, counting no further than needed."""
+    found = 0
+    for start in range(0, len(data), CHUNK_BYTES):
+        found += data.count(b"\n", start, start + CHUNK_BYTES)
+        if found > count:
+            return True
+    return False
+
+
+def _scan_parallel(data: bytes, jobs: int, progress: Progress | None) -> tuple[list[Scan], list[bytes]]:
     global _SHARED
-    total = sum(counts)
+    bounds = _chunks(data, max(jobs * 4, len(data) // WORKER_CHUNK_BYTES))
     forked = "fork" in multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if forked else "spawn")
-    tasks = [
-        (None if forked else data[start:end], start, end, seq0)
-        for (start, end), seq0 in zip(bounds, accumulate(counts, initial=0), strict=False)
-    ]
     _SHARED = data if forked else b""
     try:
         with context.Pool(jobs) as pool:
+            # Forked workers count the lines of the chunks they share with the parent,
+            # which has no core to spare; spawned ones would need the chunks sent twice.
+            if forked:
+                counts = pool.map(_count_task, bounds)
+            else:
+                counts = [data.count(b"\n", start, end) for start, end in bounds]
+            total = sum(counts)
+            tasks = [
+                (None if forked else data[start:end], start, end, seq0)
+                for (start, end), seq0 in zip(bounds, accumulate(counts, initial=0), strict=False)
+            ]
             scans, parts = [], []
             for scan, inner in pool.imap(_scan_task, tasks):
                 scans.append(scan)
