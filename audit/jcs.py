@@ -119,7 +119,7 @@ def all_canonical(lines: list[bytes]) -> list[Any] | None:
     """
     try:
         objs = list(map(orjson.loads, lines))
-        if orjson.dumps(objs, option=_ORJSON_OPTIONS) != b"[" + b",".join(lines) + b"]":
+        if orjson.dumps(objs, option=_ORJSON_OPTIONS)[1:-1] != b",".join(lines):
             return None
     except (orjson.JSONDecodeError, orjson.JSONEncodeError):
         return None

@@ -323,9 +323,9 @@ def _actors_hold(actors: list[dict[str, str] | None]) -> bool:
 
 
 def _floats_in(payloads: list[dict[str, Any]]) -> bool:
-    values = list(chain.from_iterable(map(dict.values, payloads)))
-    if _SCALARS.issuperset(map(type, values)):
+    if _SCALARS.issuperset(map(type, chain.from_iterable(map(dict.values, payloads)))):
         return False
+    values = list(chain.from_iterable(map(dict.values, payloads)))
     nested = compress(values, map(_NESTED.__contains__, map(type, values)))
     return float in set(map(type, values)) or has_float(list(nested))
 
