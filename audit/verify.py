@@ -17,6 +17,7 @@ import base64
 import binascii
 import datetime as dt
 import hashlib
+import mmap
 import multiprocessing
 import os
 import re
@@ -498,11 +499,31 @@ def _chunks(data: bytes, count: int) -> list[tuple[int, int]]:
 _SHARED: bytes = b""  # the log, inherited by forked workers instead of sent to them
 
 
+# Forked workers write the leaf hashes and Merkle nodes of their chunks here, in memory
+# shared with the parent: receiving them through a pipe takes the parent CPU time that
+# the workers need. The buffer, and the byte offset of each level in it (leaves first).
+_LEVELS: tuple[mmap.mmap, list[int]] | None = None
+
+
 def _scan_task(task: tuple[bytes | None, int, int, int]) -> tuple[Scan, list[tuple[int, bytes]]]:
     """A chunk's scan, and the Merkle nodes within its leaves (the parent adds the rest)."""
     buf, start, end, seq0 = task
     scan = scan_chunk(_SHARED[start:end] if buf is None else buf, seq0)
     return scan, merkle.inner_levels(scan.hashes, seq0)
+
+
+def _scan_shared_task(task: tuple[bytes | None, int, int, int]) -> tuple[Scan, list[tuple[int, int]]]:
+    """`_scan_task` with the hashes and nodes left in `_LEVELS`: the scan without its
+    hashes, and the (first index, byte length) of the run's nodes on each level."""
+    assert _LEVELS is not None  # set before the workers were forked
+    shared, offsets = _LEVELS
+    scan, inner = _scan_task(task)
+    spans = []
+    for offset, (first, nodes) in zip(offsets, [(scan.seq0, scan.hashes), *inner], strict=False):
+        shared[offset + 32 * first : offset + 32 * first + len(nodes)] = nodes
+        spans.append((first, len(nodes)))
+    scan.hashes = b""
+    return scan, spans
 
 
 def _count_task(bounds: tuple[int, int]) -> int:
@@ -545,30 +566,64 @@ def _more_lines_than(data: bytes, count: int) -> bool:
 def _scan_parallel(data: bytes, jobs: int, progress: Progress | None) -> tuple[list[Scan], list[bytes]]:
     global _SHARED
     bounds = _chunks(data, max(jobs * 4, len(data) // WORKER_CHUNK_BYTES))
-    forked = "fork" in multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if forked else "spawn")
-    _SHARED = data if forked else b""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        counts = [data.count(b"\n", start, end) for start, end in bounds]
+        return _scan_spawned(data, bounds, counts, jobs, progress)
+    context = multiprocessing.get_context("fork")
+    _SHARED = data
     try:
+        # The workers count the lines of their chunks: the parent has no core to spare.
         with context.Pool(jobs) as pool:
-            # Forked workers count the lines of the chunks they share with the parent,
-            # which has no core to spare; spawned ones would need the chunks sent twice.
-            if forked:
-                counts = pool.map(_count_task, bounds)
-            else:
-                counts = [data.count(b"\n", start, end) for start, end in bounds]
-            total = sum(counts)
-            tasks = [
-                (None if forked else data[start:end], start, end, seq0)
-                for (start, end), seq0 in zip(bounds, accumulate(counts, initial=0), strict=False)
-            ]
-            scans, parts = [], []
-            for scan, inner in pool.imap(_scan_task, tasks):
-                scans.append(scan)
-                parts.append(inner)
-                if progress:
-                    progress(len(scan.hashes) // 32, total)
+            counts = pool.map(_count_task, bounds)
+        return _scan_forked(bounds, counts, jobs, progress)
     finally:
         _SHARED = b""
+
+
+def _scan_forked(
+    bounds: list[tuple[int, int]], counts: list[int], jobs: int, progress: Progress | None
+) -> tuple[list[Scan], list[bytes]]:
+    global _LEVELS
+    total = sum(counts)
+    offsets = list(accumulate((32 * (total >> level) for level in range(total.bit_length())), initial=0))
+    seq0s = accumulate(counts, initial=0)
+    tasks = [(None, start, end, seq0) for (start, end), seq0 in zip(bounds, seq0s, strict=False)]
+    with mmap.mmap(-1, offsets[-1]) as shared:
+        _LEVELS = (shared, offsets)
+        try:
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                scans, parts = [], []
+                for scan, spans in pool.imap(_scan_shared_task, tasks):
+                    nodes = [
+                        (first, shared[offset + 32 * first : offset + 32 * first + size])
+                        for offset, (first, size) in zip(offsets, spans, strict=False)
+                    ]
+                    scan.hashes = nodes[0][1]
+                    scans.append(scan)
+                    parts.append(nodes[1:])
+                    if progress:
+                        progress(len(scan.hashes) // 32, total)
+        finally:
+            _LEVELS = None
+    return scans, merkle.join_levels(b"".join(s.hashes for s in scans), parts)
+
+
+def _scan_spawned(
+    data: bytes, bounds: list[tuple[int, int]], counts: list[int], jobs: int, progress: Progress | None
+) -> tuple[list[Scan], list[bytes]]:
+    """Without fork, each worker is sent its chunk and sends its hashes and nodes back."""
+    total = sum(counts)
+    tasks = [
+        (data[start:end], start, end, seq0)
+        for (start, end), seq0 in zip(bounds, accumulate(counts, initial=0), strict=False)
+    ]
+    with multiprocessing.get_context("spawn").Pool(jobs) as pool:
+        scans, parts = [], []
+        for scan, inner in pool.imap(_scan_task, tasks):
+            scans.append(scan)
+            parts.append(inner)
+            if progress:
+                progress(len(scan.hashes) // 32, total)
     return scans, merkle.join_levels(b"".join(s.hashes for s in scans), parts)
 
 
