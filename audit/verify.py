@@ -58,7 +58,7 @@ _TYPE = re.compile(r"[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*")
 _CHECKPOINT_FILE = re.compile(r"(0|[1-9][0-9]*)\.txt")
 # Lines checked together: enough to make the per-batch work vanish, few enough that the
 # parsed entries stay in the CPU cache (a few thousand at once run several times slower).
-BATCH = 64
+BATCH = 128
 _MEMBERS = itemgetter(*ENTRY_KEYS)
 _NESTED = frozenset({dict, list})
 _OBJECT = frozenset({dict})
