@@ -232,8 +232,8 @@ def _check_batch(
     """Every check of `_check_lines`, on the whole batch at once: the new `times` once all
     hold (kinds and notable entries added), else None with nothing added.
 
-    Each test is one C loop over a member of every entry (a set's `issuperset` of an
-    iterable tests each value in turn). It must never pass what `_check_lines` would refuse."""
+    Each test is one C loop over a member of every entry (a set's `issuperset` takes the
+    values of an iterable). It must never pass what `_check_lines` would refuse."""
     entries = all_canonical(lines)
     if entries is None or not _OBJECT.issuperset(map(type, entries)):
         return None
@@ -271,9 +271,9 @@ def _types_hold(members: list[Any]) -> bool:
     """The exact type of every member of the batch's entries (`members`: each entry's in
     ENTRY_KEYS order), in one pass: the actors' taken out, the rest against the pattern."""
     found = list(map(type, members))
-    actors = found[0::7]
+    actor_types = found[0::7]
     del found[0::7]
-    return found == _MEMBER_TYPES[: len(found)] and _ACTOR_TYPES.issuperset(actors)
+    return found == _MEMBER_TYPES[: len(found)] and _ACTOR_TYPES.issuperset(actor_types)
 
 
 def _stamps_hold(stamps: list[str], last_time: str) -> bool:
@@ -292,7 +292,8 @@ def _stamps_hold(stamps: list[str], last_time: str) -> bool:
 
 def _minutes_hold(stamps: list[str], minute_end: str) -> str | None:
     """The end of the last minute, once every minute of the (sorted) stamps is known
-    real; None if one is not. A batch mostly lies within the minute checked last."""
+    real; None if one is not. `minute_end` ends the previous entry's minute, which no
+    stamp precedes: a batch that ends within it (the usual case) has no new minute."""
     if stamps[-1] <= minute_end:
         return minute_end
     for minute in sorted(set(map(_MINUTE, stamps))):
