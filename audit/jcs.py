@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections.abc import Mapping
-from functools import partial
 from typing import Any, NoReturn
 
 import orjson
@@ -22,7 +21,6 @@ MAX_INT = 2**53 - 1
 
 _ORJSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER
 _BELOW_F0 = bytes(range(0xF0))
-_sorted_dumps = partial(orjson.dumps, option=_ORJSON_OPTIONS)
 
 
 class CanonicalError(ValueError):
@@ -112,13 +110,16 @@ def all_canonical(lines: list[bytes]) -> list[Any] | None:
     """The parsed objects if every line passes `is_canonical`'s fast path, floats not
     searched (as with `floats=False`); None if any line needs `is_canonical` itself.
 
-    Parsing and re-serializing run as C loops over all the lines. NFC is checked
-    once on the lines beyond ASCII joined by "\n", which is NFC exactly when each of them
-    is: "\n" composes and reorders with nothing.
+    Parsing runs as a C loop over the lines, and the objects are serialized together:
+    each line is parsed alone, so the list's dump is the lines' dumps joined by ",", and
+    it equals the lines joined by "," only if each dump is its line (a JSON text never
+    holds a "," after a complete value, so no dump can end inside a line or run past
+    one). NFC is checked once on the lines beyond ASCII joined by "\n", which is NFC
+    exactly when each of them is: "\n" composes and reorders with nothing.
     """
     try:
         objs = list(map(orjson.loads, lines))
-        if list(map(_sorted_dumps, objs)) != lines:
+        if orjson.dumps(objs, option=_ORJSON_OPTIONS)[1:-1] != b",".join(lines):
             return None
     except (orjson.JSONDecodeError, orjson.JSONEncodeError):
         return None

@@ -15,7 +15,7 @@ its leaf hash, then one hash per subtree the record completes. Indexes are
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
@@ -246,17 +246,38 @@ def inner_levels(leaves: bytes, first: int) -> list[tuple[int, bytes]]:
     from 1 up, for the nodes whose subtree lies within these leaves. A worker builds them
     for its run of leaves; `join_levels` adds the nodes across runs."""
     out: list[tuple[int, bytes]] = []
-    sha256 = hashlib.sha256
     below, start = leaves, first
     while True:
         skip = (start & 1) * 32  # a right child: its parent spans the run before
         pairs = len(below[skip:]) // 64
         if not pairs:
             return out
-        ends = range(skip, skip + 64 * pairs, 64)
-        below = b"".join([sha256(b"\x01" + below[i : i + 64]).digest() for i in ends])
+        below = _node_hashes(below, skip, pairs)
         start = (start + 1) >> 1
         out.append((start, below))
+
+
+def leaf_hashes(leaves: Iterable[bytes]) -> bytes:
+    """The leaf hashes of `leaves`, 32 bytes each."""
+    # Copying a hash that has taken the prefix saves joining it to every leaf.
+    prefixed = hashlib.sha256(b"\x00").copy
+    digests = []
+    for leaf in leaves:
+        h = prefixed()
+        h.update(leaf)
+        digests.append(h.digest())
+    return b"".join(digests)
+
+
+def _node_hashes(level: bytes, skip: int, pairs: int) -> bytes:
+    """The parents of `pairs` pairs of hashes in `level`, from byte `skip` on."""
+    prefixed, view = hashlib.sha256(b"\x01").copy, memoryview(level)
+    digests = []
+    for i in range(skip, skip + 64 * pairs, 64):
+        h = prefixed()
+        h.update(view[i : i + 64])
+        digests.append(h.digest())
+    return b"".join(digests)
 
 
 def join_levels(leaves: bytes, parts: Sequence[list[tuple[int, bytes]]]) -> list[bytes]:

@@ -17,6 +17,7 @@ import base64
 import binascii
 import datetime as dt
 import hashlib
+import mmap
 import multiprocessing
 import os
 import re
@@ -24,9 +25,8 @@ import tarfile
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import partial
 from itertools import accumulate, chain, compress
-from operator import is_not, itemgetter
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -58,9 +58,18 @@ _TYPE = re.compile(r"[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*")
 _CHECKPOINT_FILE = re.compile(r"(0|[1-9][0-9]*)\.txt")
 # Lines checked together: enough to make the per-batch work vanish, few enough that the
 # parsed entries stay in the CPU cache (a few thousand at once run several times slower).
-BATCH = 64
+BATCH = 128
 _MEMBERS = itemgetter(*ENTRY_KEYS)
 _NESTED = frozenset({dict, list})
+_OBJECT = frozenset({dict})
+_STRING = frozenset({str})
+_TWO = frozenset({2})
+_STAMP_LENGTH = frozenset({27})
+# The exact types of the members of a batch's entries but the actor (null or an object),
+# in ENTRY_KEYS order: payload, scope, seq, time, type, v.
+_MEMBER_TYPES = [dict, dict, int, str, str, int] * BATCH
+_ACTOR_TYPES = frozenset({dict, type(None)})
+_NOTABLE_MEMBERS = frozenset({"signatures", "document"})
 _ZERO_DIGITS = bytes.maketrans(b"123456789", b"000000000")
 _TIME_FORMS = b"0000-00-00T00:00:00.000000Z" * BATCH
 _MINUTE = itemgetter(slice(0, 16))
@@ -196,8 +205,7 @@ def scan_chunk(buf: bytes, seq0: int) -> Scan:
     first bad entry and says why, or passes what the batch checks left to it."""
     lines = buf.split(b"\n")
     lines.pop()
-    sha256 = hashlib.sha256
-    scan = Scan(seq0, b"".join([sha256(b"\x00" + line).digest() for line in lines]), {}, [], {})
+    scan = Scan(seq0, merkle.leaf_hashes(lines), {}, [], {})
     kinds: list[str] = []
     times = ("", "")  # the last entry's time, and the end of the last minute found real
     for start in range(0, len(lines), BATCH):
@@ -224,37 +232,32 @@ def _check_batch(
     """Every check of `_check_lines`, on the whole batch at once: the new `times` once all
     hold (kinds and notable entries added), else None with nothing added.
 
-    Each test is one C loop over a member of every entry: the set of the types found
-    stands for a test per value. It must never pass what `_check_lines` would refuse."""
+    Each test is one C loop over a member of every entry (a set's `issuperset` takes the
+    values of an iterable). It must never pass what `_check_lines` would refuse."""
     entries = all_canonical(lines)
-    if entries is None or _types(entries) != {dict} or set(map(len, entries)) != {7}:
+    if entries is None or not _OBJECT.issuperset(map(type, entries)):
         return None
+    count = len(entries)
     try:
-        actors, payloads, scopes, seqs, stamps, types, versions = zip(*map(_MEMBERS, entries), strict=True)
+        members = list(chain.from_iterable(map(_MEMBERS, entries)))
     except KeyError:
         return None
+    actors, payloads, scopes, seqs, stamps, types, versions = (members[i::7] for i in range(7))
     if (
-        seqs != tuple(range(seq0, seq0 + len(lines)))
-        or _types(seqs) != {int}
-        or _types(versions) != {int}
-        or set(versions) != {1}
-        or _types(types) != {str}
-        or _types(payloads) != {dict}
+        not _types_hold(members)
+        or sum(map(len, entries)) != 7 * count  # each has the 7 members: none has more
+        or seqs != list(range(seq0, seq0 + count))
+        or versions.count(1) != count
         or not _stamps_hold(stamps, times[0])
         or not _scopes_hold(scopes)
         or not _actors_hold(actors)
         or _floats_in(payloads)
     ):
         return None
-    minute_end = times[1]
-    for minute in sorted(set(map(_MINUTE, stamps))):
-        if minute + _MINUTE_END != minute_end:
-            try:
-                minute_end = _check_minute(minute)
-            except _Bad:
-                return None
-    names = set(chain.from_iterable(payloads))
-    if "signatures" in names or "document" in names or any(_is_audit(kind) for kind in set(types)):
+    minute_end = _minutes_hold(stamps, times[1])
+    if minute_end is None:
+        return None
+    if not _NOTABLE_MEMBERS.isdisjoint(chain.from_iterable(payloads)) or any(map(_is_audit, set(types))):
         notable.extend(
             (seq, entry)
             for seq, entry, payload, kind in zip(seqs, entries, payloads, types, strict=True)
@@ -264,48 +267,69 @@ def _check_batch(
     return stamps[-1], minute_end
 
 
-def _types(values: Iterable[Any]) -> set[type]:
-    return set(map(type, values))
+def _types_hold(members: list[Any]) -> bool:
+    """The exact type of every member of the batch's entries (`members`: each entry's in
+    ENTRY_KEYS order), in one pass: the actors' taken out, the rest against the pattern."""
+    found = list(map(type, members))
+    actor_types = found[0::7]
+    del found[0::7]
+    return found == _MEMBER_TYPES[: len(found)] and _ACTOR_TYPES.issuperset(actor_types)
 
 
-def _stamps_hold(stamps: tuple[Any, ...], last_time: str) -> bool:
+def _stamps_hold(stamps: list[str], last_time: str) -> bool:
     """The form of every time (joined, digits zeroed, against the form repeated), seconds
-    below 60, and the order from the previous entry's time on."""
-    if _types(stamps) != {str} or set(map(len, stamps)) != {27} or stamps[0] < last_time:
+    below 60, and the order from the previous entry's time on (strings: `_types_hold`)."""
+    if not _STAMP_LENGTH.issuperset(map(len, stamps)) or stamps[0] < last_time:
         return False
     joined = "".join(stamps).encode()
     return (
         joined.translate(_ZERO_DIGITS) == _TIME_FORMS[: len(joined)]
         and len(joined) == 27 * len(stamps)  # no character beyond ASCII
         and not joined[17::27].translate(None, b"012345")
-        and list(stamps) == sorted(stamps)
+        and stamps == sorted(stamps)
     )
 
 
-def _scopes_hold(scopes: tuple[Any, ...]) -> bool:
+def _minutes_hold(stamps: list[str], minute_end: str) -> str | None:
+    """The end of the last minute, once every minute of the (sorted) stamps is known
+    real; None if one is not. `minute_end` ends the previous entry's minute, which no
+    stamp precedes: a batch that ends within it (the usual case) has no new minute."""
+    if stamps[-1] <= minute_end:
+        return minute_end
+    for minute in sorted(set(map(_MINUTE, stamps))):
+        if minute + _MINUTE_END != minute_end:
+            try:
+                minute_end = _check_minute(minute)
+            except _Bad:
+                return None
+    return minute_end
+
+
+def _scopes_hold(scopes: list[dict[str, Any]]) -> bool:
+    """Member names and string values (objects: `_types_hold`)."""
+    return SCOPE_KEYS.issuperset(chain.from_iterable(scopes)) and _STRING.issuperset(
+        map(type, chain.from_iterable(map(dict.values, scopes)))
+    )
+
+
+def _actors_hold(actors: list[dict[str, str] | None]) -> bool:
+    """Null, or objects of exactly a user and a role, strings (null or an object:
+    `_types_hold`; filtering drops an empty object, which the count catches)."""
+    people = list(filter(None, actors))
     return (
-        _types(scopes) == {dict}
-        and set(chain.from_iterable(scopes)) <= SCOPE_KEYS
-        and _types(chain.from_iterable(map(dict.values, scopes))) <= {str}
+        len(people) == len(actors) - actors.count(None)
+        and _TWO.issuperset(map(len, people))
+        and ACTOR_KEYS.issuperset(chain.from_iterable(people))
+        and _STRING.issuperset(map(type, chain.from_iterable(map(dict.values, people))))
     )
 
 
-def _actors_hold(actors: tuple[Any, ...]) -> bool:
-    people = list(filter(partial(is_not, None), actors))
-    return (
-        _types(people) <= {dict}
-        and set(map(len, people)) <= {2}
-        and set(chain.from_iterable(people)) <= ACTOR_KEYS
-        and _types(chain.from_iterable(map(dict.values, people))) <= {str}
-    )
-
-
-def _floats_in(payloads: tuple[dict[str, Any], ...]) -> bool:
-    values = list(chain.from_iterable(map(dict.values, payloads)))
-    found = _types(values)
-    if found <= _SCALARS:
+def _floats_in(payloads: list[dict[str, Any]]) -> bool:
+    if _SCALARS.issuperset(map(type, chain.from_iterable(map(dict.values, payloads)))):
         return False
-    return float in found or has_float(list(compress(values, map(_NESTED.__contains__, map(type, values)))))
+    values = list(chain.from_iterable(map(dict.values, payloads)))
+    nested = compress(values, map(_NESTED.__contains__, map(type, values)))
+    return float in set(map(type, values)) or has_float(list(nested))
 
 
 def _is_audit(kind: str) -> bool:
@@ -476,11 +500,36 @@ def _chunks(data: bytes, count: int) -> list[tuple[int, int]]:
 _SHARED: bytes = b""  # the log, inherited by forked workers instead of sent to them
 
 
+# Forked workers write the leaf hashes and Merkle nodes of their chunks here, in memory
+# shared with the parent: receiving them through a pipe takes the parent CPU time that
+# the workers need. The buffer, and the byte offset of each level in it (leaves first).
+_LEVELS: tuple[mmap.mmap, list[int]] | None = None
+
+
 def _scan_task(task: tuple[bytes | None, int, int, int]) -> tuple[Scan, list[tuple[int, bytes]]]:
     """A chunk's scan, and the Merkle nodes within its leaves (the parent adds the rest)."""
     buf, start, end, seq0 = task
     scan = scan_chunk(_SHARED[start:end] if buf is None else buf, seq0)
     return scan, merkle.inner_levels(scan.hashes, seq0)
+
+
+def _scan_shared_task(task: tuple[bytes | None, int, int, int]) -> tuple[Scan, list[tuple[int, int]]]:
+    """`_scan_task` with the hashes and nodes left in `_LEVELS`: the scan without its
+    hashes, and the (first index, byte length) of the run's nodes on each level."""
+    assert _LEVELS is not None  # set before the workers were forked
+    shared, offsets = _LEVELS
+    scan, inner = _scan_task(task)
+    spans = []
+    for offset, (first, nodes) in zip(offsets, [(scan.seq0, scan.hashes), *inner], strict=False):
+        shared[offset + 32 * first : offset + 32 * first + len(nodes)] = nodes
+        spans.append((first, len(nodes)))
+    scan.hashes = b""
+    return scan, spans
+
+
+def _count_task(bounds: tuple[int, int]) -> int:
+    start, end = bounds
+    return _SHARED.count(b"\n", start, end)
 
 
 def _scan_all(
@@ -489,12 +538,9 @@ def _scan_all(
     """Scan every line and build the Merkle levels, in worker processes for large logs.
 
     Counting lines is a pass over the whole log, so it is done only where needed: to
-    give each worker its first seq, and for the progress bar's total."""
-    if jobs > 1:
-        bounds = _chunks(data, max(jobs * 4, len(data) // WORKER_CHUNK_BYTES))
-        counts = [data.count(b"\n", start, end) for start, end in bounds]
-        if sum(counts) > parallel_threshold:
-            return _scan_parallel(data, bounds, counts, jobs, progress)
+    give each worker its first seq (by the workers), and for the progress bar's total."""
+    if jobs > 1 and _more_lines_than(data, parallel_threshold):
+        return _scan_parallel(data, jobs, progress)
     total = data.count(b"\n") if progress else 0
     scans: list[Scan] = []
     seq0 = 0
@@ -508,28 +554,77 @@ def _scan_all(
     return scans, merkle.subtree_levels(b"".join(s.hashes for s in scans))
 
 
-def _scan_parallel(
-    data: bytes, bounds: list[tuple[int, int]], counts: list[int], jobs: int, progress: Progress | None
-) -> tuple[list[Scan], list[bytes]]:
+def _more_lines_than(data: bytes, count: int) -> bool:
+    """Whether `data` holds more than `count` lines, counting no further than needed."""
+    found = 0
+    for start in range(0, len(data), CHUNK_BYTES):
+        found += data.count(b"\n", start, start + CHUNK_BYTES)
+        if found > count:
+            return True
+    return False
+
+
+def _scan_parallel(data: bytes, jobs: int, progress: Progress | None) -> tuple[list[Scan], list[bytes]]:
     global _SHARED
-    total = sum(counts)
-    forked = "fork" in multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if forked else "spawn")
-    tasks = [
-        (None if forked else data[start:end], start, end, seq0)
-        for (start, end), seq0 in zip(bounds, accumulate(counts, initial=0), strict=False)
-    ]
-    _SHARED = data if forked else b""
+    bounds = _chunks(data, max(jobs * 4, len(data) // WORKER_CHUNK_BYTES))
+    if "fork" not in multiprocessing.get_all_start_methods():
+        counts = [data.count(b"\n", start, end) for start, end in bounds]
+        return _scan_spawned(data, bounds, counts, jobs, progress)
+    context = multiprocessing.get_context("fork")
+    _SHARED = data
     try:
+        # The workers count the lines of their chunks: the parent has no core to spare.
         with context.Pool(jobs) as pool:
-            scans, parts = [], []
-            for scan, inner in pool.imap(_scan_task, tasks):
-                scans.append(scan)
-                parts.append(inner)
-                if progress:
-                    progress(len(scan.hashes) // 32, total)
+            counts = pool.map(_count_task, bounds)
+        return _scan_forked(bounds, counts, jobs, progress)
     finally:
         _SHARED = b""
+
+
+def _scan_forked(
+    bounds: list[tuple[int, int]], counts: list[int], jobs: int, progress: Progress | None
+) -> tuple[list[Scan], list[bytes]]:
+    global _LEVELS
+    total = sum(counts)
+    offsets = list(accumulate((32 * (total >> level) for level in range(total.bit_length())), initial=0))
+    seq0s = accumulate(counts, initial=0)
+    tasks = [(None, start, end, seq0) for (start, end), seq0 in zip(bounds, seq0s, strict=False)]
+    with mmap.mmap(-1, offsets[-1]) as shared:
+        _LEVELS = (shared, offsets)
+        try:
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                scans, parts = [], []
+                for scan, spans in pool.imap(_scan_shared_task, tasks):
+                    nodes = [
+                        (first, shared[offset + 32 * first : offset + 32 * first + size])
+                        for offset, (first, size) in zip(offsets, spans, strict=False)
+                    ]
+                    scan.hashes = nodes[0][1]
+                    scans.append(scan)
+                    parts.append(nodes[1:])
+                    if progress:
+                        progress(len(scan.hashes) // 32, total)
+        finally:
+            _LEVELS = None
+    return scans, merkle.join_levels(b"".join(s.hashes for s in scans), parts)
+
+
+def _scan_spawned(
+    data: bytes, bounds: list[tuple[int, int]], counts: list[int], jobs: int, progress: Progress | None
+) -> tuple[list[Scan], list[bytes]]:
+    """Without fork, each worker is sent its chunk and sends its hashes and nodes back."""
+    total = sum(counts)
+    tasks = [
+        (data[start:end], start, end, seq0)
+        for (start, end), seq0 in zip(bounds, accumulate(counts, initial=0), strict=False)
+    ]
+    with multiprocessing.get_context("spawn").Pool(jobs) as pool:
+        scans, parts = [], []
+        for scan, inner in pool.imap(_scan_task, tasks):
+            scans.append(scan)
+            parts.append(inner)
+            if progress:
+                progress(len(scan.hashes) // 32, total)
     return scans, merkle.join_levels(b"".join(s.hashes for s in scans), parts)
 
 

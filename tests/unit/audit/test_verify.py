@@ -370,6 +370,12 @@ def test_chunks_split_on_line_boundaries() -> None:
         assert data[end - 1 : end] == b"\n"
 
 
+def test_leaf_hashes_in_one_call() -> None:
+    leaves = [b"", b"x", bytes(range(256)) * 3]
+    assert merkle.leaf_hashes(leaves) == b"".join(map(merkle.leaf_hash, leaves))
+    assert merkle.leaf_hashes([]) == b""
+
+
 def test_merkle_levels_match_the_plain_root() -> None:
     leaves = [merkle.leaf_hash(bytes([i])) for i in range(100)]
     levels = merkle.subtree_levels(b"".join(leaves))
