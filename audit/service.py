@@ -31,7 +31,8 @@ def format_time(moment: dt.datetime) -> str:
 
 
 def parse_time(text: str) -> dt.datetime:
-    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
+    """A time that `format_time` wrote (fromisoformat: strptime costs an append ~8 µs)."""
+    return dt.datetime.fromisoformat(text)
 
 
 # Built once: appends are on every check-in's path, so they skip per-call statement
