@@ -64,8 +64,10 @@ def canonical_bytes(obj: Any) -> bytes:
         return fast
     try:
         return rfc8785.dumps(obj)
-    except rfc8785.CanonicalizationError as error:  # lone surrogates
+    except rfc8785.CanonicalizationError as error:  # lone surrogates in a value
         raise CanonicalError(str(error)) from None
+    except UnicodeEncodeError:  # in a member name: the reference fails sorting it
+        raise CanonicalError("member name holds a lone surrogate (not UTF-8)") from None
 
 
 def loads_strict(data: bytes | str) -> Any:
@@ -101,30 +103,9 @@ def is_canonical(line: bytes, *, floats: bool = True) -> Any:
         same = orjson.dumps(obj, option=_ORJSON_OPTIONS) == line
     except (orjson.JSONDecodeError, orjson.JSONEncodeError):
         same = False
-    if same and (line.isascii() or _unicode_fast(line)) and (not floats or not has_float(obj)):
+    if same and (line.isascii() or fast_path_holds(line)) and (not floats or not has_float(obj)):
         return obj
     return _strict_check(line)
-
-
-def all_canonical(lines: list[bytes]) -> list[Any] | None:
-    """The parsed objects if every line passes `is_canonical`'s fast path, floats not
-    searched (as with `floats=False`); None if any line needs `is_canonical` itself.
-
-    Parsing runs as a C loop over the lines, and the objects are serialized together:
-    each line is parsed alone, so the list's dump is the lines' dumps joined by ",", and
-    it equals the lines joined by "," only if each dump is its line (a JSON text never
-    holds a "," after a complete value, so no dump can end inside a line or run past
-    one). NFC is checked once on the lines beyond ASCII joined by "\n", which is NFC
-    exactly when each of them is: "\n" composes and reorders with nothing.
-    """
-    try:
-        objs = list(map(orjson.loads, lines))
-        if orjson.dumps(objs, option=_ORJSON_OPTIONS)[1:-1] != b",".join(lines):
-            return None
-    except (orjson.JSONDecodeError, orjson.JSONEncodeError):
-        return None
-    wide = b"\n".join([line for line in lines if not line.isascii()])
-    return objs if not wide or _unicode_fast(wide) else None
 
 
 def has_float(obj: Any) -> bool:
@@ -137,9 +118,10 @@ def has_float(obj: Any) -> bool:
     return False
 
 
-def _unicode_fast(line: bytes) -> bool:
-    # orjson sorts keys by code point, JCS by UTF-16 unit: they differ only when a key
-    # holds a character above U+FFFF, whose UTF-8 lead byte is F0 to F4.
+def fast_path_holds(line: bytes) -> bool:
+    """Whether a sorted dump that equals these bytes proves them canonical beyond ASCII:
+    every string NFC, and no character above U+FFFF, where a sort by code point (orjson,
+    msgspec) and JCS's by UTF-16 unit can part. Its UTF-8 lead byte is F0 to F4."""
     return not line.translate(None, _BELOW_F0) and unicodedata.is_normalized("NFC", line.decode("utf-8"))
 
 

@@ -25,20 +25,22 @@ import tarfile
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from itertools import accumulate, chain, compress
-from operator import itemgetter
+from itertools import accumulate
+from operator import attrgetter, itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
+import msgspec
 import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audit import merkle, note
 from audit.jcs import (
+    MAX_INT,
     CanonicalError,
-    all_canonical,
     canonical_bytes,
+    fast_path_holds,
     has_float,
     is_canonical,
     loads_strict,
@@ -59,17 +61,8 @@ _CHECKPOINT_FILE = re.compile(r"(0|[1-9][0-9]*)\.txt")
 # Lines checked together: enough to make the per-batch work vanish, few enough that the
 # parsed entries stay in the CPU cache (a few thousand at once run several times slower).
 BATCH = 128
-_MEMBERS = itemgetter(*ENTRY_KEYS)
 _NESTED = frozenset({dict, list})
-_OBJECT = frozenset({dict})
-_STRING = frozenset({str})
-_TWO = frozenset({2})
 _STAMP_LENGTH = frozenset({27})
-# The exact types of the members of a batch's entries but the actor (null or an object),
-# in ENTRY_KEYS order: payload, scope, seq, time, type, v.
-_MEMBER_TYPES = [dict, dict, int, str, str, int] * BATCH
-_ACTOR_TYPES = frozenset({dict, type(None)})
-_NOTABLE_MEMBERS = frozenset({"signatures", "document"})
 _ZERO_DIGITS = bytes.maketrans(b"123456789", b"000000000")
 _TIME_FORMS = b"0000-00-00T00:00:00.000000Z" * BATCH
 _MINUTE = itemgetter(slice(0, 16))
@@ -232,53 +225,110 @@ def _check_batch(
     """Every check of `_check_lines`, on the whole batch at once: the new `times` once all
     hold (kinds and notable entries added), else None with nothing added.
 
-    Each test is one C loop over a member of every entry (a set's `issuperset` takes the
-    values of an iterable). It must never pass what `_check_lines` would refuse."""
-    entries = all_canonical(lines)
-    if entries is None or not _OBJECT.issuperset(map(type, entries)):
-        return None
-    count = len(entries)
+    The decoder checks each entry's members and their types in C (`_Entry`); the rest is
+    one C loop per test over the batch. It must never pass what `_check_lines` would refuse.
+    Canonical form: each line is decoded alone, so the batch's dump is the lines' dumps
+    joined by ",", and it equals the lines joined by "," only if each dump is its line (a
+    JSON text never holds a "," after a complete value, so no dump can end inside a line
+    or run past one). The dump sorts keys by code point as JCS does below U+10000; a line
+    with a character beyond takes the line checks (`fast_path_holds`)."""
     try:
-        members = list(chain.from_iterable(map(_MEMBERS, entries)))
-    except KeyError:
+        entries = list(map(_decode_entry, lines))
+    except (msgspec.DecodeError, RecursionError):
         return None
-    actors, payloads, scopes, seqs, stamps, types, versions = (members[i::7] for i in range(7))
+    joined = b",".join(lines)
+    count = len(entries)
+    seqs, stamps, types = list(map(_SEQ, entries)), list(map(_STAMP, entries)), list(map(_KIND, entries))
     if (
-        not _types_hold(members)
-        or sum(map(len, entries)) != 7 * count  # each has the 7 members: none has more
+        _encode_entries(entries)[1:-1] != joined
+        or not _all_nfc(lines)
         or seqs != list(range(seq0, seq0 + count))
-        or versions.count(1) != count
         or not _stamps_hold(stamps, times[0])
-        or not _scopes_hold(scopes)
-        or not _actors_hold(actors)
-        or _floats_in(payloads)
+        or (_may_nest(joined, entries) and not _nested_hold(entries))
     ):
         return None
     minute_end = _minutes_hold(stamps, times[1])
     if minute_end is None:
         return None
-    if not _NOTABLE_MEMBERS.isdisjoint(chain.from_iterable(payloads)) or any(map(_is_audit, set(types))):
+    # A member name is written `"name":` in canonical form, so a batch without these
+    # bytes has no signed document; a match may be inside a string, hence the check.
+    if b'"signatures":' in joined or b'"document":' in joined or any(map(_is_audit, set(types))):
         notable.extend(
-            (seq, entry)
-            for seq, entry, payload, kind in zip(seqs, entries, payloads, types, strict=True)
-            if "signatures" in payload or "document" in payload or _is_audit(kind)
+            (entry.seq, orjson.loads(line))
+            for entry, line in zip(entries, lines, strict=True)
+            if _is_notable(entry.type, entry.payload)
         )
     kinds.extend(types)
     return stamps[-1], minute_end
 
 
-def _types_hold(members: list[Any]) -> bool:
-    """The exact type of every member of the batch's entries (`members`: each entry's in
-    ENTRY_KEYS order), in one pass: the actors' taken out, the rest against the pattern."""
-    found = list(map(type, members))
-    actor_types = found[0::7]
-    del found[0::7]
-    return found == _MEMBER_TYPES[: len(found)] and _ACTOR_TYPES.issuperset(actor_types)
+class _Actor(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    role: str
+    user: str
+
+
+class _Scope(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, gc=False):
+    country: str | msgspec.UnsetType = msgspec.UNSET
+    election: str | msgspec.UnsetType = msgspec.UNSET
+    station: str | msgspec.UnsetType = msgspec.UNSET
+
+
+_JCSInt = Annotated[int, msgspec.Meta(ge=-MAX_INT, le=MAX_INT)]
+
+
+class _Entry(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """An entry as `_check_batch` decodes it: exactly these members, of these types (a
+    bool is no int here, a float no int), members sorted as the dump writes them. Payload
+    values are typed one level deep: `_nested_hold` checks what lists and objects hold."""
+
+    actor: _Actor | None
+    payload: dict[str, _JCSInt | str | bool | None | list[Any] | dict[str, Any]]
+    scope: _Scope
+    seq: int
+    time: str
+    type: str
+    v: Literal[1]
+
+
+_decode_entry = msgspec.json.Decoder(_Entry).decode
+_encode_entries = msgspec.json.Encoder(order="sorted").encode
+_SEQ, _STAMP, _KIND = attrgetter("seq"), attrgetter("time"), attrgetter("type")
+
+
+def _all_nfc(lines: list[bytes]) -> bool:
+    """NFC, checked once on the lines beyond ASCII joined by "\n", which is NFC exactly
+    when each of them is: "\n" composes and reorders with nothing."""
+    wide = b"\n".join([line for line in lines if not line.isascii()])
+    return not wide or fast_path_holds(wide)
+
+
+def _may_nest(joined: bytes, entries: list[_Entry]) -> bool:
+    """Whether a payload may hold a list or an object: a bracket, or braces beyond each
+    entry's own, its payload's, its scope's and its actor's (inside strings, they only
+    cost the check)."""
+    nulls = sum(entry.actor is None for entry in entries) if b'"actor":null' in joined else 0
+    return b"[" in joined or joined.count(b"{") != 4 * len(entries) - nulls
+
+
+def _nested_hold(entries: list[_Entry]) -> bool:
+    """No float, and no integer beyond JCS's, in the payloads' lists and objects."""
+    return _plain_json([v for entry in entries for v in entry.payload.values() if type(v) in _NESTED])
+
+
+def _plain_json(value: Any) -> bool:
+    kind = type(value)
+    if kind is int:
+        return -MAX_INT <= value <= MAX_INT
+    if kind is list:
+        return all(map(_plain_json, value))
+    if kind is dict:
+        return all(map(_plain_json, value.values()))
+    return kind is not float
 
 
 def _stamps_hold(stamps: list[str], last_time: str) -> bool:
     """The form of every time (joined, digits zeroed, against the form repeated), seconds
-    below 60, and the order from the previous entry's time on (strings: `_types_hold`)."""
+    below 60, and the order from the previous entry's time on (strings: `_Entry`)."""
     if not _STAMP_LENGTH.issuperset(map(len, stamps)) or stamps[0] < last_time:
         return False
     joined = "".join(stamps).encode()
@@ -305,35 +355,13 @@ def _minutes_hold(stamps: list[str], minute_end: str) -> str | None:
     return minute_end
 
 
-def _scopes_hold(scopes: list[dict[str, Any]]) -> bool:
-    """Member names and string values (objects: `_types_hold`)."""
-    return SCOPE_KEYS.issuperset(chain.from_iterable(scopes)) and _STRING.issuperset(
-        map(type, chain.from_iterable(map(dict.values, scopes)))
-    )
-
-
-def _actors_hold(actors: list[dict[str, str] | None]) -> bool:
-    """Null, or objects of exactly a user and a role, strings (null or an object:
-    `_types_hold`; filtering drops an empty object, which the count catches)."""
-    people = list(filter(None, actors))
-    return (
-        len(people) == len(actors) - actors.count(None)
-        and _TWO.issuperset(map(len, people))
-        and ACTOR_KEYS.issuperset(chain.from_iterable(people))
-        and _STRING.issuperset(map(type, chain.from_iterable(map(dict.values, people))))
-    )
-
-
-def _floats_in(payloads: list[dict[str, Any]]) -> bool:
-    if _SCALARS.issuperset(map(type, chain.from_iterable(map(dict.values, payloads)))):
-        return False
-    values = list(chain.from_iterable(map(dict.values, payloads)))
-    nested = compress(values, map(_NESTED.__contains__, map(type, values)))
-    return float in set(map(type, values)) or has_float(list(nested))
-
-
 def _is_audit(kind: str) -> bool:
     return "audit." <= kind < "audit/"
+
+
+def _is_notable(kind: str, payload: dict[str, Any]) -> bool:
+    """Replayed: the audit.* entries and signed documents."""
+    return "signatures" in payload or "document" in payload or _is_audit(kind)
 
 
 def _check_lines(
@@ -390,7 +418,7 @@ def _check_lines(
             if time > minute_end:
                 minute_end = _check_minute(time)
             append(kind)
-            if "signatures" in payload or "document" in payload or "audit." <= kind < "audit/":
+            if _is_notable(kind, payload):
                 notable.append((seq, entry))
             last_time = time
     except CanonicalError as error:
