@@ -372,6 +372,17 @@ def test_the_batch_checks_pass_nothing_the_line_checks_refuse(tamper: Callable[[
     assert error[0] == 17
 
 
+def test_payloads_nested_deeper_than_the_batch_decoder_types_take_the_line_checks() -> None:
+    log = Log()
+    log.enrol(5)
+    lines = log.lines()
+    lines[3] = _edit(lines[3], payload={"deep": [[{"x": [1]}]]})
+    assert verify._check_batch(lines, 0, ("", ""), [], []) is None
+    assert verify._check_lines(lines, 0, ("", ""), [], [])[1] is None
+    lines[3] = _edit(lines[3], payload={"deep": [[{"x": 1}]]})
+    assert verify._check_batch(lines, 0, ("", ""), [], []) is not None
+
+
 def test_chunks_split_on_line_boundaries() -> None:
     data = b"".join(b"x" * (i % 7) + b"\n" for i in range(100))
     chunks = verify._chunks(data, 9)
