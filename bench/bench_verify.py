@@ -2,9 +2,10 @@
 
     python bench/bench_verify.py [--entries 1000000] [--repeat 3] [--bundle DIR]
 
-Generates a bundle of realistic entries (mostly voter enrolments, some key
-registrations and signed documents, a state digest, a checkpoint every 10,000
-entries signed with a fresh key), then times, in the same run:
+Generates a bundle of entries shaped as the system writes them (mostly voter
+enrolments with their document hashes, check-ins, corrections with reasons in
+several scripts, key registrations, signed documents, a state digest, a checkpoint
+every 10,000 entries signed with a fresh key), then times, in the same run:
 
 - baseline: read log.jsonl, SHA-256(0x00 || line) per line, RFC 9162 root with a stack;
 - the verifier in one process, and with every core.
@@ -24,6 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,21 +39,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from audit import jcs, note, verify  # noqa: E402  (after the path fix, to run from a checkout)
 
 ORIGIN = "bench.ocv.example/audit"
-SURNAMES = [
-    "Schmidt",
-    "Müller",
-    "Nowak",
-    "Kowalczyk",
-    "Ólafsdóttir",
-    "Dubois",
-    "García",
-    "Rossi",
-    "Papadopoulos",
-    "Øvergaard",
-    "Smith",
-    "Łukasiewicz",
-    "Nguyễn",
-    "Jensen",
+# Correction reasons, as officers type them in their own language.
+REASONS = [
+    unicodedata.normalize("NFC", reason)
+    for reason in (
+        "Schreibfehler im Familiennamen",
+        "Nom de famille mal orthographié",
+        "Błąd w nazwisku",
+        "Ошибка в дате рождения",
+        "خطأ في كتابة اسم العائلة",
+        "Sai chính tả họ tên",
+        "Typo in the given name",
+    )
 ]
 STATIONS = [
     f"{c}-{city}-{n:02d}"
@@ -187,30 +186,35 @@ def generate(directory: Path, entries: int, every: int = 10_000, seed: int = 7) 
                 scope,
                 rng,
             )
-        elif rng.random() < 0.9:
+        elif (draw := rng.random()) < 0.85:
             enrolled += 1
+            # As the registry writes it: the documents as keyed hashes, no personal data.
+            documents = sorted(rng.randbytes(32).hex() for _ in range(rng.choice((1, 1, 2))))
             writer.append(
                 "registration.voter_enrolled",
                 {
-                    "reg_no": f"GE26-{rng.randint(0, 99_999_999):08d}",
-                    "surname": rng.choice(SURNAMES),
-                    "birth_year": rng.randint(1930, 2008),
+                    "reg_no": _reg_no(rng),
                     "station": station,
                     "constituency": f"ABROAD-{rng.randint(1, 12)}",
-                    "channel": rng.choice(["in_person", "online", "post"]),
+                    "country": station[:2],
+                    "documents": documents,
                 },
+                clerk,
+                scope,
+                rng,
+            )
+        elif draw < 0.95:
+            writer.append(
+                "polling.voter_checked_in",
+                {"reg_no": _reg_no(rng), "station": station, "ballot_serial": rng.randint(1, 10**9)},
                 clerk,
                 scope,
                 rng,
             )
         else:
             writer.append(
-                "polling.voter_checked_in",
-                {
-                    "reg_no": f"GE26-{rng.randint(0, 99_999_999):08d}",
-                    "station": station,
-                    "ballot_serial": rng.randint(1, 10**9),
-                },
+                "registration.voter_corrected",
+                {"reg_no": _reg_no(rng), "fields": ["family_name"], "reason": rng.choice(REASONS)},
                 clerk,
                 scope,
                 rng,
@@ -229,6 +233,11 @@ def generate(directory: Path, entries: int, every: int = 10_000, seed: int = 7) 
     writer.checkpoint()
     writer.finish(state)
     return writer.vkey
+
+
+def _reg_no(rng: random.Random) -> str:
+    letters = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
+    return "-".join("".join(rng.choice(letters) for _ in range(3)) for _ in range(3))
 
 
 def baseline(directory: Path) -> bytes:
