@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import re
 import threading
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit import checkpoints, keys, merkle, note, service
@@ -71,6 +73,25 @@ def test_the_tree_holds_across_savepoints_and_transactions(db_session: Session) 
     assert service.root(db_session) == merkle.root(hashes)
     for size in range(1, len(leaves) + 1):
         assert service.root(db_session, size) == merkle.root(hashes[:size])
+
+
+def test_a_driver_error_in_an_append_is_sqlalchemys_and_takes_the_entry_back(db_session: Session) -> None:
+    """Appends run on the driver's cursor: its errors still come out as SQLAlchemy's, and
+    the caller's rollback still undoes the whole append."""
+    _append(db_session, 2)
+    db_session.commit()
+    size = service.size(db_session)
+    # A row written behind the log's back, at the seq the next append takes.
+    db_session.execute(
+        insert(Entry).values(
+            seq=size, time=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), type="auth.login", leaf=b"{}"
+        )
+    )
+    with pytest.raises(IntegrityError):
+        _append(db_session, 1)
+    db_session.rollback()
+    assert service.size(db_session) == size
+    assert _append(db_session, 1) == [size]
 
 
 def test_entries_are_canonical_and_checked(db_session: Session) -> None:
