@@ -11,6 +11,8 @@ import itertools
 import json
 import random
 import re
+import subprocess
+import sys
 import tarfile
 import unicodedata
 from collections.abc import Callable
@@ -24,7 +26,7 @@ import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from audit import jcs, merkle, note, verify, verify_cli
+from audit import entry_scan, jcs, merkle, note, verify, verify_cli
 
 ORIGIN = "test.ocv.example/audit"
 START = dt.datetime(2026, 11, 28, 9, 0, tzinfo=dt.UTC)
@@ -359,15 +361,15 @@ def test_the_batch_checks_pass_nothing_the_line_checks_refuse(tamper: Callable[[
     slow: tuple[list[str], list[Any]] = ([], [])
     # A good batch passes whole, with the same kinds and notable entries as line by line.
     last = log.entries[-1]["time"]
-    assert verify._check_batch(lines, 0, ("", ""), *fast) == (last, last[:16] + ":59.999999Z")
-    assert verify._check_lines(lines, 0, ("", ""), *slow) == ((last, last[:16] + ":59.999999Z"), None)
+    assert entry_scan._check_batch(lines, 0, ("", ""), *fast) == (last, last[:16] + ":59.999999Z")
+    assert entry_scan._check_lines(lines, 0, ("", ""), *slow) == ((last, last[:16] + ":59.999999Z"), None)
     assert fast == slow
     assert len(fast[1]) == 3  # log created, key registered, signed document
     tampered = tamper(lines[17])
     assert tampered != lines[17]
     lines[17] = tampered
-    assert verify._check_batch(lines, 0, ("", ""), [], []) is None
-    error = verify._check_lines(lines, 0, ("", ""), [], [])[1]
+    assert entry_scan._check_batch(lines, 0, ("", ""), [], []) is None
+    error = entry_scan._check_lines(lines, 0, ("", ""), [], [])[1]
     assert error is not None
     assert error[0] == 17
 
@@ -377,10 +379,23 @@ def test_payloads_nested_deeper_than_the_batch_decoder_types_take_the_line_check
     log.enrol(5)
     lines = log.lines()
     lines[3] = _edit(lines[3], payload={"deep": [[{"x": [1]}]]})
-    assert verify._check_batch(lines, 0, ("", ""), [], []) is None
-    assert verify._check_lines(lines, 0, ("", ""), [], [])[1] is None
+    assert entry_scan._check_batch(lines, 0, ("", ""), [], []) is None
+    assert entry_scan._check_lines(lines, 0, ("", ""), [], [])[1] is None
     lines[3] = _edit(lines[3], payload={"deep": [[{"x": 1}]]})
-    assert verify._check_batch(lines, 0, ("", ""), [], []) is not None
+    assert entry_scan._check_batch(lines, 0, ("", ""), [], []) is not None
+
+
+def test_the_verifier_imports_nothing_of_the_server() -> None:
+    # An observer runs it without the app: no web framework, no database layer.
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, audit.verify_cli; print(' '.join(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    server = {"flask", "sqlalchemy", "psycopg", "werkzeug", "ocv", "registration", "polling", "tally"}
+    assert not [name for name in loaded if name.split(".")[0] in server]
+    assert "audit.verify" in loaded
 
 
 def test_chunks_split_on_line_boundaries() -> None:
