@@ -30,6 +30,23 @@ class CanonicalError(ValueError):
 def normalize(obj: Any) -> Any:
     """A copy with every string, member names included, in NFC; mappings become dicts,
     tuples lists. Other values are kept as they are, for `canonical_bytes` to judge."""
+    return _normal(obj, strict=False)
+
+
+def canonical_form(obj: Any) -> bytes:
+    """`canonical_bytes(normalize(obj))`, what the log appends, in one walk of `obj`: the
+    second walk, to find and name what JCS cannot hold, runs only if something is there."""
+    try:
+        return _serialize(_normal(obj, strict=True))
+    except _NotJSON:
+        return canonical_bytes(normalize(obj))
+
+
+class _NotJSON(Exception):
+    pass
+
+
+def _normal(obj: Any, *, strict: bool) -> Any:
     if isinstance(obj, str):
         return unicodedata.normalize("NFC", obj)
     if isinstance(obj, Mapping):
@@ -40,10 +57,12 @@ def normalize(obj: Any) -> Any:
             name = unicodedata.normalize("NFC", key)
             if name in out:
                 raise CanonicalError(f"member names collide once NFC-normalized: {name!r}")
-            out[name] = normalize(value)
+            out[name] = _normal(value, strict=strict)
         return out
     if isinstance(obj, list | tuple):
-        return [normalize(item) for item in obj]
+        return [_normal(item, strict=strict) for item in obj]
+    if strict and not (obj is None or (isinstance(obj, int) and -MAX_INT <= obj <= MAX_INT)):
+        raise _NotJSON  # a bool is an int
     return obj
 
 
@@ -53,6 +72,11 @@ def canonical_bytes(obj: Any) -> bytes:
     problem = _problem(obj)
     if problem is not None:
         _fail(problem)
+    return _serialize(obj)
+
+
+def _serialize(obj: Any) -> bytes:
+    """The JCS bytes of `obj`, once `_problem` finds nothing in it."""
     # Appends are on every check-in's path: orjson's sorted output is the JCS form
     # whenever no string needed an escape and no character lies beyond U+FFFF (where
     # code-point and UTF-16 key orders part); otherwise the reference serializer decides.

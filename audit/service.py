@@ -31,8 +31,9 @@ MAX_ENTRIES_PER_PAGE = 1000
 
 
 def format_time(moment: dt.datetime) -> str:
-    """RFC 3339 UTC with microseconds; fixed width, so text order is time order."""
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """RFC 3339 UTC with microseconds; fixed width, so text order is time order
+    (isoformat: strftime costs an append ~10 µs)."""
+    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds").removesuffix("+00:00") + "Z"
 
 
 def parse_time(text: str) -> dt.datetime:
@@ -115,7 +116,7 @@ def append(
             "scope": clean_scope,
             "payload": payload,
         }
-        leaf = jcs.canonical_bytes(jcs.normalize(entry))
+        leaf = jcs.canonical_form(entry)
         cursor.execute(
             sql.entry,
             (
@@ -130,7 +131,8 @@ def append(
             ),
         )
         written = _written(session)
-        new_hashes = merkle.stored_hashes_for_record(seq, merkle.leaf_hash(leaf), _reader(session, written))
+        read = _reader(connection, written)
+        new_hashes = merkle.stored_hashes_for_record(seq, merkle.leaf_hash(leaf), read)
         first = merkle.stored_hash_count(seq)
         cursor.executemany(sql.hashes, list(enumerate(new_hashes, first)))
     written.update(enumerate(new_hashes, first))
@@ -164,8 +166,7 @@ def _written(session: Session) -> dict[int, bytes]:
     return written
 
 
-def _reader(session: Session, written: Mapping[int, bytes] | None = None) -> merkle.HashReader:
-    connection = session.connection()
+def _reader(connection: Connection, written: Mapping[int, bytes] | None = None) -> merkle.HashReader:
     sql = _LogSQL.of(connection.dialect).read
 
     def read(indexes: Sequence[int]) -> list[bytes]:
@@ -197,7 +198,7 @@ def exists(session: Session) -> bool:
 
 def root(session: Session, tree_size: int | None = None) -> bytes:
     n = size(session) if tree_size is None else tree_size
-    return merkle.tree_hash(n, _reader(session))
+    return merkle.tree_hash(n, _reader(session.connection()))
 
 
 def entries(session: Session, start: int, end: int) -> list[bytes]:
@@ -235,7 +236,7 @@ def _prove(
     if low < 0 or high < low:
         raise ValidationError("Sizes out of range: each must be at least the one before it.")
     last_leaf = merkle.stored_hash_index(0, high - 1)
-    from_database = _reader(session)
+    from_database = _reader(session.connection())
     asked = False
 
     def read(indexes: Sequence[int]) -> Sequence[bytes]:

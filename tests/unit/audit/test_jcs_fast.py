@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
+import pytest
 import rfc8785
 from hypothesis import given
 from hypothesis import strategies as st
@@ -31,3 +33,25 @@ def test_fast_path_equals_reference_jcs(value: object) -> None:
 def test_escapes_and_astral_keys_take_the_reference_path() -> None:
     for value in ({"a": 'quote " and \\n'}, {"\U0001f600": 1, "\ufb01": 2}, {"tab": "\t\u001f"}):
         assert jcs.canonical_bytes(value) == rfc8785.dumps(value)
+
+
+@given(json_values)
+def test_canonical_form_is_canonical_bytes_of_the_normal_form(value: object) -> None:
+    try:
+        expected = jcs.canonical_bytes(jcs.normalize(value))
+    except jcs.CanonicalError:
+        return
+    assert jcs.canonical_form(value) == expected
+
+
+def test_canonical_form_names_what_json_cannot_hold() -> None:
+    for value, where in (
+        ({"a": [1, {"b": 1.5}]}, "a[1].b: floating-point number"),
+        ({"n": 2**53}, "n: integer beyond"),
+        ({"when": object()}, "when: object is not a JSON type"),
+    ):
+        with pytest.raises(jcs.CanonicalError, match=re.escape(where)):
+            jcs.canonical_form(value)
+    assert jcs.canonical_form({"name": "Mu\u0308ller", "ok": [True, None, -7]}) == (
+        '{"name":"Müller","ok":[true,null,-7]}'.encode()
+    )
