@@ -136,15 +136,10 @@ def _check_hashes(*hashes: bytes) -> None:
 
 def stored_hash_index(level: int, n: int) -> int:
     """Index of the hash at (level, n)."""
-    # Level L's n-th hash is stored right after level L+1's (2n+1)-th... down to level 0,
-    # whose n-th hash is at n + n/2 + n/4 + ...
-    for _ in range(level):
-        n = 2 * n + 1
-    i = 0
-    while n > 0:
-        i += n
-        n >>= 1
-    return i + level
+    # Level L's n-th hash is stored right after leaf ((n + 1) << L) - 1, whose index is
+    # n + n/2 + n/4 + ... (floors), which is 2n minus the number of ones in n.
+    n = ((n + 1) << level) - 1
+    return 2 * n - n.bit_count() + level
 
 
 def split_stored_hash_index(index: int) -> tuple[int, int]:
