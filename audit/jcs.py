@@ -76,7 +76,8 @@ def canonical_bytes(obj: Any) -> bytes:
 
 
 def _serialize(obj: Any) -> bytes:
-    """The JCS bytes of `obj`, once `_problem` finds nothing in it."""
+    """The JCS bytes of `obj`, once nothing in it is beyond JCS (checked by `_problem`, or
+    by `_normal` as it copies)."""
     # Appends are on every check-in's path: orjson's sorted output is the JCS form
     # whenever no string needed an escape and no character lies beyond U+FFFF (where
     # code-point and UTF-16 key orders part); otherwise the reference serializer decides.
