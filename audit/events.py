@@ -4,25 +4,37 @@ from collections.abc import Mapping
 
 from ocv.events import EventType
 
+LOG_CREATED = EventType(
+    "audit.log_created", "The trust root: the log's origin and its key.", ("origin", "vkey")
+)
+
+KEY_REGISTERED = EventType(
+    "audit.key_registered",
+    "A signing key entered the log; from here on its signatures count.",
+    ("name", "vkey", "role", "owner"),
+)
+
+KEY_REVOKED = EventType("audit.key_revoked", "A signing key left the log.", ("name", "reason"))
+
+CHECKPOINT_COSIGNED = EventType(
+    "audit.checkpoint_cosigned",
+    "An observer cosigned a checkpoint after checking it against the last one they saw.",
+    ("size", "key", "signature"),
+)
+
+STATE_DIGEST = EventType(
+    "audit.state_digest",
+    "Commits to the state the server holds, for replay comparison.",
+    ("entries_by_type",),
+    ("state",),
+)
+
 AUDIT_EVENTS = (
-    EventType("audit.log_created", "The trust root: the log's origin and its key.", ("origin", "vkey")),
-    EventType(
-        "audit.key_registered",
-        "A signing key entered the log; from here on its signatures count.",
-        ("name", "vkey", "role", "owner"),
-    ),
-    EventType("audit.key_revoked", "A signing key left the log.", ("name", "reason")),
-    EventType(
-        "audit.checkpoint_cosigned",
-        "An observer cosigned a checkpoint after checking it against the last one they saw.",
-        ("size", "key", "signature"),
-    ),
-    EventType(
-        "audit.state_digest",
-        "Commits to the state the server holds, for replay comparison.",
-        ("entries_by_type",),
-        ("state",),
-    ),
+    LOG_CREATED,
+    KEY_REGISTERED,
+    KEY_REVOKED,
+    CHECKPOINT_COSIGNED,
+    STATE_DIGEST,
 )
 
 

@@ -421,3 +421,30 @@ def _tree_proof(lo: int, hi: int, n: int, hashes: list[bytes]) -> tuple[list[byt
         proof, hashes = _tree_proof(lo + k, hi, n, hashes)
     proof.append(sibling)
     return proof, hashes
+
+
+class RootBuilder:
+    """The RFC 9162 Merkle root of leaves added one at a time, in O(log n) memory.
+
+    Equal to `audit.merkle.root([leaf_hash(d) for d in leaves])` without keeping the list.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.stack: list[bytes] = []  # roots of the complete subtrees, largest first
+
+    def add(self, data: bytes) -> None:
+        self.count += 1
+        h, count = leaf_hash(data), self.count
+        while count & 1 == 0:
+            h = node_hash(self.stack.pop(), h)
+            count >>= 1
+        self.stack.append(h)
+
+    def root(self) -> bytes:
+        if not self.stack:
+            return EMPTY_ROOT
+        h = self.stack[-1]
+        for left in reversed(self.stack[:-1]):
+            h = node_hash(left, h)
+        return h

@@ -283,3 +283,10 @@ def browse(
 
 def event_types(session: Session) -> list[str]:
     return list(session.scalars(select(Entry.type).distinct().order_by(Entry.type)))
+
+
+# --- for other packages ------------------------------------------------------------------
+
+# The RFC 9162 root of records streamed one at a time (an import's records, a station's
+# CVRs): the same hashing as the log's, so an observer checks both with one tool.
+MerkleRootBuilder = merkle.RootBuilder

@@ -10,7 +10,7 @@ from audit import service as audit_service
 from audit import state as audit_state
 from audit import views as audit_views
 from audit.events import AUDIT_EVENTS
-from ocv import events
+from ocv import acting, events
 from ocv.auth import service as accounts
 from ocv.auth import views as auth_views
 from ocv.auth.events import AUTH_EVENTS
@@ -51,9 +51,9 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def _wire_domains(app: Flask) -> None:
-    """Plug the domain packages in: the only place core knows them (DESIGN.md)."""
+    """Plug the domain packages in: the only place core knows them (docs/architecture.md)."""
     events.register(*AUTH_EVENTS, *AUDIT_EVENTS, *REGISTRATION_EVENTS)
-    events.set_recorder(audit_service.append)
+    acting.set_recorder(audit_service.append)
     if audit_keys.follow_password_change not in accounts.password_hooks:
         accounts.password_hooks.append(audit_keys.follow_password_change)
     audit_state.register_state("accounts", accounts.account_state)

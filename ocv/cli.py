@@ -19,6 +19,7 @@ from audit.cli import audit_cli, keys_cli
 from ocv import demo, migrate
 from ocv.app import create_app
 from ocv.auth import service as accounts
+from ocv.console import AS_OPTION, operator
 from ocv.db import database
 from ocv.errors import OCVError
 from ocv.settings import Settings
@@ -41,7 +42,7 @@ def _app() -> Any:
     return create_app()
 
 
-cli = OCVGroup(create_app=_app, add_default_commands=False, help="Out-of-country voting.")
+cli = OCVGroup(create_app=_app, add_default_commands=False, params=[AS_OPTION], help="Out-of-country voting.")
 db_cli = AppGroup("db", help="Database schema.")
 users_cli = AppGroup("users", help="User accounts and API tokens.")
 cli.add_command(db_cli)
@@ -98,7 +99,7 @@ def users_create(
         user = accounts.create_user(
             session,
             settings(),
-            None,
+            operator(),
             username=username,
             role=role,
             password=password,
@@ -118,7 +119,7 @@ def users_token(username: str, name: str) -> None:
     """Print a new API token for USERNAME (shown once; only its hash is kept)."""
     with database(current_app).transaction() as session:
         user = accounts.get_user(session, username)
-        click.echo(accounts.issue_token(session, None, user, name))
+        click.echo(accounts.issue_token(session, operator(), user, name))
 
 
 @users_cli.command("list")
@@ -135,7 +136,7 @@ def users_list() -> None:
 def users_unlock(username: str) -> None:
     """Clear failed sign-ins and a lockout."""
     with database(current_app).transaction() as session:
-        accounts.unlock(session, None, accounts.get_user(session, username))
+        accounts.unlock(session, operator(), accounts.get_user(session, username))
         click.echo(f"unlocked {username}")
 
 
@@ -156,7 +157,7 @@ def demo_command(voters: int) -> None:
     if not settings().is_development:
         raise OCVError("The demo loads known passwords: run it with OCV_ENV=development only.")
     with database(current_app).transaction() as session:
-        logins = demo.load(session, settings(), voters)
+        logins = demo.load(session, settings(), operator(), voters)
     click.echo(demo.describe(logins))
 
 

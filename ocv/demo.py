@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from audit import checkpoints
 from audit.state import append_digest
+from ocv.acting import Actor
 from ocv.auth import service as accounts
 from ocv.auth.models import User
 from ocv.settings import Settings
@@ -68,23 +69,25 @@ CONSTITUENCY = {"DE": "OV-EU", "FR": "OV-EU", "AE": "OV-ME", "US": "OV-ME"}
 HOME = ("N-01", "C-02", "S-03")
 
 
-def load(session: Session, settings: Settings, voters: int = VOTERS) -> list[tuple[str, str, str | None]]:
+def load(
+    session: Session, settings: Settings, actor: Actor, voters: int = VOTERS
+) -> list[tuple[str, str, str | None]]:
     """Create what does not exist yet; return the sign-ins as (username, role, station)."""
     definition = json.loads(ELECTION_FILE.read_text(encoding="utf-8"))
-    logins = _officials(session, settings, definition)
+    logins = _officials(session, settings, actor, definition)
     existing = {e.code for e in registration.list_elections(session)}
     if definition["code"] not in existing:
-        election = registration.load_election(session, None, definition)
-        registration.advance(session, None, election, "registration_open")
+        election = registration.load_election(session, actor, definition)
+        registration.advance(session, actor, election, "registration_open")
         for raw in sample_voters(definition, voters):
-            registration.enrol(session, settings, None, election, raw)
+            registration.enrol(session, settings, actor, election, raw)
         append_digest(session)
         checkpoints.issue(session, settings, "demand")
     return logins
 
 
 def _officials(
-    session: Session, settings: Settings, definition: dict[str, Any]
+    session: Session, settings: Settings, actor: Actor, definition: dict[str, Any]
 ) -> list[tuple[str, str, str | None]]:
     wanted: list[tuple[str, str, str | None, str]] = [
         ("admin", "admin", None, "Election Administrator"),
@@ -104,7 +107,7 @@ def _officials(
             user = accounts.create_user(
                 session,
                 settings,
-                None,
+                actor,
                 username=username,
                 role=role,
                 password=DEMO_PASSWORD,

@@ -1,22 +1,11 @@
-"""The seam through which core services record audit events.
-
-Core sits below the audit package (see DESIGN.md, dependency rule), so it cannot
-import it; the app factory plugs ``audit.service.append`` in here. Every call runs
-inside the caller's transaction, so a change and its entry commit together.
-"""
+"""The audit event types of the whole system: each package defines its own as named
+constants and registers them here; `ocv.acting.record` takes those constants."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
-
-from sqlalchemy.orm import Session
-
-log = logging.getLogger(__name__)
-
-Actor = Mapping[str, str] | None
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -47,36 +36,3 @@ def register(*types: EventType) -> None:
         known = REGISTRY.setdefault(event_type.name, event_type)
         if known != event_type:
             raise ValueError(f"event type {event_type.name} registered twice, differently")
-
-
-class Recorder(Protocol):
-    def __call__(
-        self,
-        session: Session,
-        type: str,
-        actor: Actor,
-        scope: Mapping[str, str],
-        payload: Mapping[str, Any],
-    ) -> object: ...
-
-
-_recorder: Recorder | None = None
-
-
-def set_recorder(recorder: Recorder) -> None:
-    global _recorder
-    _recorder = recorder
-
-
-def record(
-    session: Session,
-    type: str,
-    actor: Actor,
-    payload: Mapping[str, Any],
-    scope: Mapping[str, str] | None = None,
-) -> None:
-    if _recorder is None:
-        # A change without its entry would break the log's promise: refuse it.
-        raise RuntimeError("no audit recorder is wired; create the app with ocv.create_app()")
-    log.debug("event %s actor=%s", type, actor["user"] if actor else "system")
-    _recorder(session, type, actor, scope or {}, payload)

@@ -6,6 +6,7 @@ from flask import current_app, flash, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from ocv.acting import Actor
 from ocv.auth import service as accounts
 from ocv.auth.models import User
 from ocv.db import request_session
@@ -26,6 +27,14 @@ def signed_in_user() -> User | None:
     return None
 
 
+def signed_in_actor() -> Actor:
+    """The signed-in user as the actor of a service call (pages behind login_required)."""
+    user = signed_in_user()
+    if user is None:
+        raise AuthenticationFailed("Sign in first.")
+    return Actor.of(user)
+
+
 def api_user(required: bool = True) -> User | None:
     """The user of a JSON API call, from `Authorization: Bearer <token>` only.
 
@@ -38,6 +47,13 @@ def api_user(required: bool = True) -> User | None:
             raise AuthenticationFailed("Send an API token: 'Authorization: Bearer <token>'.")
         return None
     return accounts.user_for_token(request_session(), token.strip())
+
+
+def api_actor() -> Actor:
+    """The token's user as the actor of a service call."""
+    user = api_user()
+    assert user is not None  # required: api_user raised otherwise
+    return Actor.of(user)
 
 
 def show_errors(form: FlaskForm, error: ValidationError) -> None:

@@ -1,1 +1,1 @@
-"""Polling: see DESIGN.md; built by its own issue."""
+"""Polling: what happens at an overseas polling station (docs/architecture.md)."""

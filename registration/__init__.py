@@ -1,1 +1,2 @@
-"""Registration: see DESIGN.md; built by its own issue."""
+"""Registration: election setup, the voter registry, imports, objections, lists and the
+voter self-check (docs/architecture.md)."""

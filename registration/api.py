@@ -9,7 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 from ocv.db import request_session
 from ocv.errors import ValidationError
 from ocv.security import csrf, limiter
-from ocv.web import api_user, current_settings
+from ocv.web import api_actor, current_settings
 from registration import service
 from registration.forms import SelfCheckForm
 
@@ -34,7 +34,7 @@ def election(code: str) -> Response:
 
 @bp.post("/elections/<code>/voters")
 def enrol(code: str) -> tuple[Response, int]:
-    officer = api_user()
+    officer = api_actor()
     body = request.get_json(silent=True)
     session = request_session()
     voter = service.enrol(session, current_settings(), officer, service.get_election(session, code), body)

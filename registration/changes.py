@@ -9,17 +9,17 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ocv.auth.models import User
+from ocv.acting import Actor, authorize, record
+from ocv.auth.permissions import Permission
 from ocv.db import utcnow
 from ocv.errors import NotFound, ValidationError
 from ocv.settings import Settings
+from registration import events as E
 from registration import names, regno
 from registration.enrolment import (
     ElectionIndex,
     flag_likely_duplicates,
     name_parts,
-    officer_name,
-    record,
     release_seat,
     take_seat,
 )
@@ -42,8 +42,8 @@ CORRECTABLE = (
 )
 
 
-def open_reviews(session: Session, officer: User, election: Election) -> Sequence[DuplicateReview]:
-    officer_name(officer)
+def open_reviews(session: Session, officer: Actor, election: Election) -> Sequence[DuplicateReview]:
+    authorize(officer, Permission.REGISTER_VOTERS)
     return session.scalars(
         select(DuplicateReview)
         .where(DuplicateReview.election_id == election.id, DuplicateReview.status == "open")
@@ -52,10 +52,10 @@ def open_reviews(session: Session, officer: User, election: Election) -> Sequenc
 
 
 def resolve_review(
-    session: Session, officer: User | None, review_id: int, decision: str, reason: str
+    session: Session, officer: Actor, review_id: int, decision: str, reason: str
 ) -> DuplicateReview:
     """`same_person` cancels the newer entry; `different` keeps both."""
-    who = officer_name(officer)
+    who = authorize(officer, Permission.REGISTER_VOTERS).name
     review = session.get(DuplicateReview, review_id)
     if review is None:
         raise NotFound("No such review.")
@@ -68,9 +68,9 @@ def resolve_review(
     election = review.voter.station.election
     record(
         session,
+        E.DUPLICATE_RESOLVED,
         officer,
-        "registration.duplicate_resolved",
-        election,
+        {"election": election.code},
         {"review": review.id, "decision": decision, "reason": reason},
     )
     if decision == "same_person" and review.voter.status == VoterStatus.REGISTERED.value:
@@ -94,8 +94,8 @@ def _changeable(voter: Voter) -> Election:
     return election
 
 
-def get_voter(session: Session, officer: User | None, election: Election, reg_no: str) -> Voter:
-    officer_name(officer)
+def get_voter(session: Session, officer: Actor, election: Election, reg_no: str) -> Voter:
+    authorize(officer, Permission.REGISTER_VOTERS)
     voter = None
     if regno.is_valid(reg_no):
         voter = session.scalar(
@@ -107,10 +107,10 @@ def get_voter(session: Session, officer: User | None, election: Election, reg_no
 
 
 def search_voters(
-    session: Session, officer: User | None, election: Election, query: str, limit: int = 50
+    session: Session, officer: Actor, election: Election, query: str, limit: int = 50
 ) -> Sequence[Voter]:
     """By registration number, or by the start of the family or given name."""
-    officer_name(officer)
+    authorize(officer, Permission.REGISTER_VOTERS)
     if regno.is_valid(query):
         return session.scalars(
             select(Voter).where(Voter.election_id == election.id, Voter.reg_no == regno.normalize(query))
@@ -130,13 +130,13 @@ def search_voters(
 def correct(
     session: Session,
     settings: Settings,
-    officer: User | None,
+    officer: Actor,
     voter: Voter,
     changes: dict[str, Any],
     reason: str,
 ) -> Voter:
     """Correct a record: the same checks as enrolment; history keeps the old values."""
-    who = officer_name(officer)
+    who = authorize(officer, Permission.REGISTER_VOTERS).name
     _require_reason(reason)
     election = _changeable(voter)
     unknown = set(changes) - set(CORRECTABLE)
@@ -167,11 +167,10 @@ def correct(
     )
     record(
         session,
+        E.VOTER_CORRECTED,
         officer,
-        "registration.voter_corrected",
-        election,
+        {"election": election.code, "station": voter.station.code},
         {"reg_no": voter.reg_no, "fields": sorted(before), "reason": reason},
-        voter.station.code,
     )
     if {"given_name", "family_name", "date_of_birth"} & set(before):
         flag_likely_duplicates(session, officer, voter)
@@ -202,9 +201,9 @@ def _as_raw_value(data: VoterData, key: str) -> Any:
     return value.isoformat() if key == "date_of_birth" else value
 
 
-def transfer(session: Session, officer: User | None, voter: Voter, station_code: str, reason: str) -> Voter:
+def transfer(session: Session, officer: Actor, voter: Voter, station_code: str, reason: str) -> Voter:
     """Move a voter who moved to another station (of any host country of the election)."""
-    who = officer_name(officer)
+    who = authorize(officer, Permission.REGISTER_VOTERS).name
     _require_reason(reason)
     election = _changeable(voter)
     if voter.status != VoterStatus.REGISTERED.value:
@@ -233,17 +232,16 @@ def transfer(session: Session, officer: User | None, voter: Voter, station_code:
     )
     record(
         session,
+        E.VOTER_TRANSFERRED,
         officer,
-        "registration.voter_transferred",
-        election,
+        {"election": election.code, "station": target.code},
         {"reg_no": voter.reg_no, "from": origin.code, "to": target.code, "reason": reason},
-        target.code,
     )
     return voter
 
 
-def cancel(session: Session, officer: User | None, voter: Voter, reason: str) -> Voter:
-    who = officer_name(officer)
+def cancel(session: Session, officer: Actor, voter: Voter, reason: str) -> Voter:
+    who = authorize(officer, Permission.REGISTER_VOTERS).name
     _require_reason(reason)
     election = _changeable(voter)
     if voter.status == VoterStatus.CANCELLED.value:
@@ -253,17 +251,16 @@ def cancel(session: Session, officer: User | None, voter: Voter, reason: str) ->
     session.add(VoterHistory(voter=voter, kind="cancelled", officer=who, reason=reason))
     record(
         session,
+        E.VOTER_CANCELLED,
         officer,
-        "registration.voter_cancelled",
-        election,
+        {"election": election.code, "station": voter.station.code},
         {"reg_no": voter.reg_no, "reason": reason},
-        voter.station.code,
     )
     return voter
 
 
-def reinstate(session: Session, officer: User | None, voter: Voter, reason: str) -> Voter:
-    who = officer_name(officer)
+def reinstate(session: Session, officer: Actor, voter: Voter, reason: str) -> Voter:
+    who = authorize(officer, Permission.REGISTER_VOTERS).name
     _require_reason(reason)
     election = _changeable(voter)
     if voter.status != VoterStatus.CANCELLED.value:
@@ -274,10 +271,9 @@ def reinstate(session: Session, officer: User | None, voter: Voter, reason: str)
     session.add(VoterHistory(voter=voter, kind="reinstated", officer=who, reason=reason))
     record(
         session,
+        E.VOTER_REINSTATED,
         officer,
-        "registration.voter_reinstated",
-        election,
+        {"election": election.code, "station": voter.station.code},
         {"reg_no": voter.reg_no, "reason": reason},
-        voter.station.code,
     )
     return voter

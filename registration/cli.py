@@ -11,9 +11,10 @@ from flask import current_app
 from flask.cli import AppGroup
 from tqdm import tqdm
 
+from ocv.console import operator
 from ocv.db import database
 from ocv.errors import ValidationError
-from registration import imports, lists, regno, service
+from registration import imports, regno, service
 
 election_cli = AppGroup("election", help="Election setup and lifecycle.")
 voters_cli = AppGroup("voters", help="The voter registry.")
@@ -30,7 +31,7 @@ def load(file: Path) -> None:
     except (ValueError, UnicodeDecodeError) as error:
         raise ValidationError(f"{file} is not JSON: {error}") from None
     with database(current_app).transaction() as session:
-        election = service.load_election(session, None, data)
+        election = service.load_election(session, operator(), data)
         click.echo(
             f"loaded {election.code}: {len(election.constituencies)} constituencies, "
             f"{len(election.contests)} contests, {len(election.countries)} host countries, "
@@ -44,7 +45,7 @@ def load(file: Path) -> None:
 def advance(code: str, phase: str) -> None:
     """Open registration, start the exhibition period, or freeze the list."""
     with database(current_app).transaction() as session:
-        election = service.advance(session, None, service.get_election(session, code), PHASES[phase])
+        election = service.advance(session, operator(), service.get_election(session, code), PHASES[phase])
         suffix = f"; list digest {election.frozen_digest}" if election.frozen_digest else ""
         click.echo(f"{election.code} is now {election.status}{suffix}")
 
@@ -66,10 +67,10 @@ def station_list(code: str, station: str) -> None:
     """Print a station's voter list (sorted by name) and its digest."""
     with database(current_app).transaction() as session:
         election = service.get_election(session, code)
-        voters = service.station_list(session, service.get_station(session, election, station))
+        voters = service.station_list(session, operator(), service.get_station(session, election, station))
         for v in voters:
             click.echo(f"{regno.format(v.reg_no)}  {v.family_name}, {v.given_name}  {v.date_of_birth}")
-        click.echo(f"{len(voters)} voters; list digest {lists.list_digest(voters)}")
+        click.echo(f"{len(voters)} voters; list digest {service.list_digest(voters)}")
 
 
 @voters_cli.command("import")
@@ -98,7 +99,7 @@ def import_voters(file: Path, code: str, dry_run: bool, skip_invalid: bool, repo
             report = imports.import_voters(
                 session,
                 current_app.config["OCV_SETTINGS"],
-                None,
+                operator(),
                 election,
                 stream,
                 filename=file.name,

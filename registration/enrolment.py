@@ -13,12 +13,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ocv import events, ids
-from ocv.auth.models import User
-from ocv.auth.permissions import Permission, require
+from ocv import ids
+from ocv.acting import Actor, authorize, record
+from ocv.auth.permissions import Permission
 from ocv.db import utcnow
 from ocv.errors import ValidationError
 from ocv.settings import Settings
+from registration import events as E
 from registration import names, regno
 from registration.errors import DuplicateDocument, StationFull
 from registration.models import (
@@ -123,32 +124,13 @@ def name_parts(voter: Voter | VoterData) -> names.NameParts:
     )
 
 
-def officer_name(user: User | None, permission: Permission = Permission.REGISTER_VOTERS) -> str:
-    if user is None:
-        return "system"
-    require(user, permission)
-    return user.username
-
-
-def record(
-    session: Session,
-    user: User | None,
-    kind: str,
-    election: Election,
-    payload: dict[str, Any],
-    station: str | None = None,
-) -> None:
-    scope = {"election": election.code, **({"station": station} if station else {})}
-    events.record(session, kind, user.as_actor() if user else None, payload, scope)
-
-
 # --- enrolment -------------------------------------------------------------------------
 
 
-def enrol(session: Session, settings: Settings, officer: User | None, election: Election, raw: Any) -> Voter:
+def enrol(session: Session, settings: Settings, officer: Actor, election: Election, raw: Any) -> Voter:
     """Enrol one voter (form or API). Raises ValidationError, DuplicateDocument, StationFull,
     and then has changed nothing."""
-    who = officer_name(officer)
+    who = authorize(officer, Permission.REGISTER_VOTERS).name
     if not isinstance(raw, dict):
         raise ValidationError("Send the voter as a JSON object.", {"body": ["Expected a JSON object."]})
     require_status(election, ElectionStatus.REGISTRATION_OPEN)
@@ -233,9 +215,9 @@ def enrol(session: Session, settings: Settings, officer: User | None, election: 
     duplicates = likely_duplicates(session, voter)
     record(
         session,
+        E.VOTER_ENROLLED,
         officer,
-        "registration.voter_enrolled",
-        election,
+        {"election": election.code, "station": station.code},
         {
             "reg_no": voter.reg_no,
             "station": station.code,
@@ -243,7 +225,6 @@ def enrol(session: Session, settings: Settings, officer: User | None, election: 
             "country": data.host_country,
             "documents": sorted(h for _, h in hashes),
         },
-        station.code,
     )
     flag_likely_duplicates(session, officer, voter, duplicates)
     return voter
@@ -357,7 +338,7 @@ def likely_duplicates(session: Session, voter: Voter) -> list[tuple[Voter, int]]
 
 def flag_likely_duplicates(
     session: Session,
-    officer: User | None,
+    officer: Actor,
     voter: Voter,
     found: list[tuple[Voter, int]] | None = None,
 ) -> list[DuplicateReview]:
@@ -371,9 +352,9 @@ def flag_likely_duplicates(
         session.flush()  # the review's id names it in the log
         record(
             session,
+            E.DUPLICATE_FLAGGED,
             officer,
-            "registration.duplicate_flagged",
-            voter.station.election,
+            {"election": voter.station.election.code},
             {"review": review.id, "reg_no": voter.reg_no, "candidate": other.reg_no, "score": review.score},
         )
         reviews.append(review)

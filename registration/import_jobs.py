@@ -34,8 +34,9 @@ from typing import Any, BinaryIO
 
 from flask import Flask
 
+from ocv.acting import Actor, authorize
 from ocv.auth.models import User
-from ocv.auth.permissions import Permission, require
+from ocv.auth.permissions import Permission
 from ocv.db import database
 from ocv.errors import OCVError, PermissionDenied, ValidationError
 from ocv.settings import Settings
@@ -103,6 +104,7 @@ class Folder:
     """One user's jobs: <id>.json (the job), <id>.upload (while it runs), <id>.csv (rejections)."""
 
     def __init__(self, instance_path: str | Path, user_id: int) -> None:
+        self.user_id = user_id
         self.path = Path(instance_path) / "import-reports" / str(user_id)
 
     def file(self, job_id: str, suffix: str) -> Path:
@@ -130,10 +132,17 @@ class Folder:
                 stale.unlink(missing_ok=True)
 
 
+def folder_of(instance_path: str | Path, actor: Actor) -> Folder:
+    """The actor's jobs: web imports belong to a signed-in account."""
+    if actor.user is None:
+        raise PermissionDenied("Imports on the web page belong to a signed-in account.")
+    return Folder(instance_path, actor.user.id)
+
+
 def start(
     app: Flask,
     settings: Settings,
-    user: User,
+    user: Actor,
     election: Election,
     stream: BinaryIO,
     *,
@@ -142,11 +151,12 @@ def start(
 ) -> Job:
     """Spool the upload and import it: in a thread, or at once if background imports are off.
     Who may import, and when, is checked here too, so that a refusal is an answer, not a job."""
-    require(user, Permission.REGISTER_VOTERS)
+    authorize(user, Permission.REGISTER_VOTERS)
     require_status(election, ElectionStatus.REGISTRATION_OPEN)
     if mode not in MODES:
         raise ValueError(f"unknown import mode {mode!r}")
-    folder = Folder(app.instance_path, user.id)
+    folder = folder_of(app.instance_path, user)
+    account = folder.user_id
     folder.path.mkdir(parents=True, exist_ok=True)
     folder.clean()
     job = Job(secrets.token_urlsafe(16), election.code, Path(filename).name or "upload", mode)
@@ -155,11 +165,11 @@ def start(
         shutil.copyfileobj(stream, spool, 1 << 20)
     folder.save(job)
     if settings.background_imports:
-        worker = threading.Thread(target=run, args=(app, settings, user.id, job, folder), daemon=True)
+        worker = threading.Thread(target=run, args=(app, settings, account, job, folder), daemon=True)
         worker.name = f"import-{job.id[:8]}"
         worker.start()
     else:
-        run(app, settings, user.id, job, folder)
+        run(app, settings, account, job, folder)
     return job
 
 
@@ -180,7 +190,7 @@ def run(app: Flask, settings: Settings, user_id: int, job: Job, folder: Folder) 
             report = imports.import_voters(
                 session,
                 settings,
-                user,
+                Actor.of(user),
                 service.get_election(session, job.election),
                 stream,
                 filename=job.filename,

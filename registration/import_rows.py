@@ -20,7 +20,6 @@ from typing import Any, NamedTuple, TextIO
 import orjson
 import rfc8785
 
-from audit import merkle
 from ocv import ids
 from ocv.errors import ValidationError
 from registration import names, regno
@@ -315,30 +314,3 @@ def commitment_head(reg_no: str, constituency: str, country: str, hashes: Iterab
 def commitment(head: bytes, station_jcs: bytes) -> bytes:
     """SHA-256 of the record's JCS: `head`, then the station code as JCS, then the closing brace."""
     return hashlib.sha256(head + station_jcs + b"}").digest()
-
-
-class RootBuilder:
-    """The RFC 9162 Merkle root of leaves added one at a time, in O(log n) memory.
-
-    Equal to `audit.merkle.root([merkle.leaf_hash(d) for d in leaves])` without keeping the list.
-    """
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.stack: list[bytes] = []  # roots of the complete subtrees, largest first
-
-    def add(self, data: bytes) -> None:
-        self.count += 1
-        h, count = merkle.leaf_hash(data), self.count
-        while count & 1 == 0:
-            h = merkle.node_hash(self.stack.pop(), h)
-            count >>= 1
-        self.stack.append(h)
-
-    def root(self) -> bytes:
-        if not self.stack:
-            return merkle.EMPTY_ROOT
-        h = self.stack[-1]
-        for left in reversed(self.stack[:-1]):
-            h = merkle.node_hash(left, h)
-        return h

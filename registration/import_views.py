@@ -12,12 +12,12 @@ from flask_wtf.file import FileField, FileRequired
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice, SelectField, SubmitField
 
-from ocv.auth.models import User
-from ocv.auth.permissions import Permission, require
+from ocv.acting import Actor, authorize
+from ocv.auth.permissions import Permission
 from ocv.db import request_session
-from ocv.web import current_settings, signed_in_user
+from ocv.web import current_settings, signed_in_actor
 from registration import import_jobs, service
-from registration.import_jobs import Folder, Job
+from registration.import_jobs import Job
 
 bp = Blueprint("registration_import", __name__, template_folder="templates")
 
@@ -45,7 +45,7 @@ class VoterImportForm(FlaskForm):
 @bp.route("/elections/<code>/import", methods=["GET", "POST"])
 @login_required
 def upload(code: str) -> Response | tuple[str, int]:
-    user = require(signed_in_user(), Permission.REGISTER_VOTERS)
+    user = authorize(signed_in_actor(), Permission.REGISTER_VOTERS)
     election = service.get_election(request_session(), code)
     form = VoterImportForm()
     if form.validate_on_submit():
@@ -67,7 +67,7 @@ def upload(code: str) -> Response | tuple[str, int]:
 @bp.get("/elections/<code>/import/<job_id>")
 @login_required
 def job(code: str, job_id: str) -> str:
-    user = require(signed_in_user(), Permission.REGISTER_VOTERS)
+    user = authorize(signed_in_actor(), Permission.REGISTER_VOTERS)
     election = service.get_election(request_session(), code)
     found = _job(user, election.code, job_id)
     return render_template(
@@ -83,12 +83,12 @@ def job(code: str, job_id: str) -> str:
 @bp.get("/elections/<code>/import/<job_id>/rejected.csv")
 @login_required
 def rejected_rows(code: str, job_id: str) -> Response:
-    user = require(signed_in_user(), Permission.REGISTER_VOTERS)
+    user = authorize(signed_in_actor(), Permission.REGISTER_VOTERS)
     found = _job(user, code.upper(), job_id)
     if not found.has_rejected_csv:
         abort(404)
     return send_file(
-        Folder(current_app.instance_path, user.id).file(found.id, ".csv"),
+        import_jobs.folder_of(current_app.instance_path, user).file(found.id, ".csv"),
         mimetype="text/csv",
         as_attachment=True,
         download_name=f"{code.upper()}-rejected-rows.csv",
@@ -96,9 +96,9 @@ def rejected_rows(code: str, job_id: str) -> Response:
     )
 
 
-def _job(user: User, election: str, job_id: str) -> Job:
+def _job(user: Actor, election: str, job_id: str) -> Job:
     """The user's own job of this election, or 404: other people's jobs do not exist."""
-    found = Folder(current_app.instance_path, user.id).load(job_id)
+    found = import_jobs.folder_of(current_app.instance_path, user).load(job_id)
     if found is None or found.election != election:
         abort(404)
     return found

@@ -32,16 +32,17 @@ from typing import Any, BinaryIO
 import rfc8785
 from sqlalchemy.orm import Session
 
-from ocv import events
-from ocv.auth.models import User
-from ocv.auth.permissions import Permission, require
+from audit import service as audit_service
+from ocv.acting import Actor, authorize, record
+from ocv.auth.permissions import Permission
 from ocv.db import utcnow
 from ocv.errors import ValidationError
 from ocv.settings import Settings
+from registration import events as E
 from registration import import_rows, import_xlsx, names, regno
 from registration.enrolment import DUPLICATE_THRESHOLD, ElectionIndex, take_seat
 from registration.errors import StationFull
-from registration.import_rows import Problem, RootBuilder, Row, Rules
+from registration.import_rows import Problem, Row, Rules
 from registration.import_store import Candidate, Holder, Store, Taken, history_changes
 from registration.models import Election, ElectionStatus, Station
 from registration.setup import require_status
@@ -95,7 +96,7 @@ class ImportRejected(ValidationError):
 def import_voters(
     session: Session,
     settings: Settings,
-    officer: User | None,
+    officer: Actor,
     election: Election,
     stream: BinaryIO,
     *,
@@ -112,8 +113,7 @@ def import_voters(
     for a file that cannot be read as the format, WrongPhase, StationFull (a concurrent
     enrolment took the last seats), PermissionDenied.
     """
-    if officer is not None:
-        require(officer, Permission.REGISTER_VOTERS)
+    authorize(officer, Permission.REGISTER_VOTERS)
     require_status(election, ElectionStatus.REGISTRATION_OPEN)
     source, digest, expected, spreadsheet = _spool(stream)
     name = PurePath(filename).name or "upload"
@@ -131,7 +131,7 @@ def import_voters(
             election,
             index,
             report,
-            officer.username if officer else "system",
+            officer.name,
             f"import {name} {digest[:12]}",
         )
         rules = Rules.of(index, settings.key_secret, settle.now)
@@ -161,10 +161,11 @@ def import_voters(
             source.close()
     report.records_root = settle.root.root().hex()
     report.committed = True
-    events.record(
+    record(
         session,
-        "registration.import_completed",
-        officer.as_actor() if officer else None,
+        E.IMPORT_COMPLETED,
+        officer,
+        {"election": election.code},
         {
             "file_sha256": report.file_sha256,
             "rows": report.rows,
@@ -174,7 +175,6 @@ def import_voters(
             "by_constituency": dict(sorted(report.by_constituency.items())),
             "records_root": report.records_root,
         },
-        {"election": election.code},
     )
     return report
 
@@ -232,8 +232,8 @@ def _checked(
 
 def _chunks(records: Iterator[tuple[int, list[str]]], size: int) -> Iterator[list[tuple[int, list[str]]]]:
     chunk: list[tuple[int, list[str]]] = []
-    for record in records:
-        chunk.append(record)
+    for line in records:
+        chunk.append(line)
         if len(chunk) >= size:
             yield chunk
             chunk = []
@@ -305,7 +305,7 @@ class _Settler:
             self.by_country.setdefault(seat.station.country.code, []).append(seat)
             self.by_city.setdefault((seat.station.country.code, seat.city), []).append(seat)
         self.now = self.store.timestamp(utcnow())
-        self.root = RootBuilder()
+        self.root = audit_service.MerkleRootBuilder()
 
     def chunk(self, results: list[Row | list[Problem]]) -> None:
         rows: list[Row] = []

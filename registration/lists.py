@@ -12,16 +12,24 @@ import rfc8785
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ocv import events
-from ocv.auth.models import User
+from ocv.acting import Actor, authorize, may, record
+from ocv.auth.permissions import Permission
 from ocv.errors import NotFound
+from registration import events as E
 from registration import regno
 from registration.errors import MistypedRegNo
 from registration.models import Election, Station, Voter, VoterStatus
 
 
-def station_list(session: Session, station: Station) -> Sequence[Voter]:
-    """Registered voters of a station, sorted by family then given name to find them fast."""
+def station_list(session: Session, actor: Actor, station: Station) -> Sequence[Voter]:
+    """Registered voters of a station, sorted by family then given name to find them fast:
+    for registration officers, and for the station's own officials."""
+    if not may(actor, Permission.CHECK_IN_VOTERS, station.code):
+        authorize(actor, Permission.REGISTER_VOTERS)
+    return _registered(session, station)
+
+
+def _registered(session: Session, station: Station) -> Sequence[Voter]:
     return session.scalars(
         select(Voter)
         .where(Voter.station_id == station.id, Voter.status == VoterStatus.REGISTERED.value)
@@ -44,21 +52,21 @@ def list_digest(voters: Sequence[Voter]) -> str:
     return hashlib.sha256(rfc8785.dumps([list_entry(v) for v in voters])).hexdigest()
 
 
-def publish(session: Session, actor: User | None, election: Election, phase: str) -> str:
+def publish(session: Session, actor: Actor, election: Election, phase: str) -> str:
     """Digest every station's list and log them; returns the election-wide digest."""
     stations = {}
     count = 0
     for station in election.stations:
-        voters = station_list(session, station)
+        voters = _registered(session, station)
         stations[station.code] = list_digest(voters)
         count += len(voters)
     digest = hashlib.sha256(rfc8785.dumps(stations)).hexdigest()
-    events.record(
+    record(
         session,
-        "registration.list_published",
-        actor.as_actor() if actor else None,
-        {"code": election.code, "phase": phase, "stations": stations, "digest": digest, "voters": count},
+        E.LIST_PUBLISHED,
+        actor,
         {"election": election.code},
+        {"code": election.code, "phase": phase, "stations": stations, "digest": digest, "voters": count},
     )
     return digest
 

@@ -9,22 +9,16 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ocv import events
-from ocv.auth.models import User
-from ocv.auth.permissions import Permission, require
+from ocv.acting import Actor, authorize, record
+from ocv.auth.permissions import Permission
 from ocv.db import utcnow
 from ocv.errors import NotFound, ValidationError
+from ocv.events import EventType
+from registration import events as E
 from registration.changes import cancel
 from registration.errors import WrongPhase
 from registration.models import Election, ElectionStatus, Objection, ObjectionStatus, Voter, VoterStatus
 from registration.setup import require_status
-
-
-def _who(user: User | None) -> str:
-    if user is None:
-        return "system"
-    require(user, Permission.REGISTER_VOTERS)
-    return user.username
 
 
 def _text(value: str, field: str) -> str:
@@ -34,14 +28,14 @@ def _text(value: str, field: str) -> str:
     return value
 
 
-def _record(session: Session, user: User | None, kind: str, objection: Objection, **payload: str) -> None:
+def _record(session: Session, user: Actor, event: EventType, objection: Objection, **payload: str) -> None:
     election = objection.voter.station.election
-    events.record(
+    record(
         session,
-        kind,
-        user.as_actor() if user else None,
-        {"objection": objection.id, **payload},
+        event,
+        user,
         {"election": election.code, "station": objection.voter.station.code},
+        {"objection": objection.id, **payload},
     )
 
 
@@ -50,24 +44,24 @@ def _step(objection: Objection, expected: ObjectionStatus) -> None:
         raise WrongPhase(f"Objection {objection.id} is {objection.status}; this step needs {expected.value}.")
 
 
-def get(session: Session, user: User | None, objection_id: int) -> Objection:
-    _who(user)
+def get(session: Session, user: Actor, objection_id: int) -> Objection:
+    authorize(user, Permission.REGISTER_VOTERS)
     objection = session.get(Objection, objection_id)
     if objection is None:
         raise NotFound(f"No objection {objection_id}.")
     return objection
 
 
-def for_election(session: Session, user: User | None, election: Election) -> Sequence[Objection]:
-    _who(user)
+def for_election(session: Session, user: Actor, election: Election) -> Sequence[Objection]:
+    authorize(user, Permission.REGISTER_VOTERS)
     return session.scalars(
         select(Objection).where(Objection.election_id == election.id).order_by(Objection.id)
     ).all()
 
 
-def file(session: Session, user: User | None, voter: Voter, grounds: str, filed_by: str = "") -> Objection:
+def file(session: Session, user: Actor, voter: Voter, grounds: str, filed_by: str = "") -> Objection:
     """Record an objection during the exhibition period (`filed_by`: who objects, if not the officer)."""
-    who = _who(user)
+    who = authorize(user, Permission.REGISTER_VOTERS).name
     require_status(voter.station.election, ElectionStatus.EXHIBITION)
     if voter.status != VoterStatus.REGISTERED.value:
         raise ValidationError("Only a registered entry can be objected to.")
@@ -79,32 +73,30 @@ def file(session: Session, user: User | None, voter: Voter, grounds: str, filed_
     )
     session.add(objection)
     session.flush()  # the id names the objection in the log
-    _record(session, user, "registration.objection_filed", objection, reg_no=voter.reg_no)
+    _record(session, user, E.OBJECTION_FILED, objection, reg_no=voter.reg_no)
     return objection
 
 
-def notify(session: Session, user: User | None, objection: Objection, method: str) -> Objection:
-    who = _who(user)
+def notify(session: Session, user: Actor, objection: Objection, method: str) -> Objection:
+    who = authorize(user, Permission.REGISTER_VOTERS).name
     _step(objection, ObjectionStatus.FILED)
     objection.notice_method = _text(method, "method")[:100]
     objection.status, objection.notified_at, objection.notified_by = "notified", utcnow(), who
-    _record(session, user, "registration.objection_notified", objection, method=objection.notice_method)
+    _record(session, user, E.OBJECTION_NOTIFIED, objection, method=objection.notice_method)
     return objection
 
 
-def reply(session: Session, user: User | None, objection: Objection, text: str) -> Objection:
-    _who(user)
+def reply(session: Session, user: Actor, objection: Objection, text: str) -> Objection:
+    authorize(user, Permission.REGISTER_VOTERS)
     _step(objection, ObjectionStatus.NOTIFIED)
     objection.reply, objection.status, objection.replied_at = _text(text, "reply"), "replied", utcnow()
-    _record(session, user, "registration.objection_replied", objection)
+    _record(session, user, E.OBJECTION_REPLIED, objection)
     return objection
 
 
-def decide(
-    session: Session, user: User | None, objection: Objection, decision: str, reason: str
-) -> Objection:
+def decide(session: Session, user: Actor, objection: Objection, decision: str, reason: str) -> Objection:
     """Decide after the reply, or after notice when the voter did not reply in time."""
-    who = _who(user)
+    who = authorize(user, Permission.REGISTER_VOTERS).name
     if objection.status not in (ObjectionStatus.NOTIFIED.value, ObjectionStatus.REPLIED.value):
         raise WrongPhase(f"Objection {objection.id} is {objection.status}; notify the voter first.")
     if decision not in ("upheld", "dismissed"):
@@ -112,7 +104,7 @@ def decide(
     reason = _text(reason, "reason")
     objection.status, objection.decision, objection.decision_reason = "decided", decision, reason
     objection.decided_by, objection.decided_at = who, utcnow()
-    _record(session, user, "registration.objection_decided", objection, decision=decision, reason=reason)
+    _record(session, user, E.OBJECTION_DECIDED, objection, decision=decision, reason=reason)
     if decision == "upheld":
         cancel(session, user, objection.voter, f"objection {objection.id} upheld: {reason}")
     return objection

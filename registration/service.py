@@ -9,8 +9,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ocv.auth.models import User
-from registration import lists, objections
+from ocv.acting import Actor
+from registration import lists
 from registration.changes import (
     cancel,
     correct,
@@ -23,8 +23,15 @@ from registration.changes import (
 )
 from registration.enrolment import ElectionIndex, enrol
 from registration.errors import DuplicateDocument, StationFull, WrongPhase
-from registration.lists import registry_counts, self_check, station_list
+from registration.lists import list_digest, registry_counts, self_check, station_list
 from registration.models import DuplicateReview, Election, ElectionStatus, Voter
+from registration.objections import decide as decide_objection
+from registration.objections import file as file_objection
+from registration.objections import for_election as objections_of
+from registration.objections import get as get_objection
+from registration.objections import notify as notify_objection
+from registration.objections import reply as reply_to_objection
+from registration.objections import undecided as undecided_objections
 from registration.setup import advance as _advance
 from registration.setup import (
     check_editable,
@@ -46,19 +53,25 @@ __all__ = [
     "cancel",
     "check_editable",
     "correct",
+    "decide_objection",
     "definition_of",
     "describe",
     "edit_election",
     "enrol",
+    "file_objection",
     "get_election",
+    "get_objection",
     "get_station",
     "get_voter",
+    "list_digest",
     "list_elections",
     "load_election",
-    "objections",
+    "notify_objection",
+    "objections_of",
     "open_reviews",
     "registry_counts",
     "reinstate",
+    "reply_to_objection",
     "resolve_review",
     "search_voters",
     "self_check",
@@ -68,11 +81,11 @@ __all__ = [
 ]
 
 
-def advance(session: Session, actor: User | None, election: Election, to: str) -> Election:
+def advance(session: Session, actor: Actor, election: Election, to: str) -> Election:
     """Move to the next phase; exhibition publishes the provisional lists, freezing the
     final ones, and freezing waits until every objection and duplicate review is settled."""
     if to == ElectionStatus.FROZEN.value:
-        pending = objections.undecided(session, election) + len(
+        pending = undecided_objections(session, election) + len(
             session.scalars(
                 select(DuplicateReview.id).where(
                     DuplicateReview.election_id == election.id, DuplicateReview.status == "open"

@@ -12,12 +12,12 @@ import rfc8785
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from ocv import events
-from ocv.auth.models import User
-from ocv.auth.permissions import Permission, require
+from ocv.acting import Actor, authorize, record
+from ocv.auth.permissions import Permission
 from ocv.db import utcnow
 from ocv.errors import NotFound
 from registration import election_file
+from registration import events as E
 from registration.errors import ElectionFileError, WrongPhase
 from registration.models import (
     BallotStyle,
@@ -35,10 +35,6 @@ NEXT_STATUS = {
     ElectionStatus.REGISTRATION_OPEN: ElectionStatus.EXHIBITION,
     ElectionStatus.EXHIBITION: ElectionStatus.FROZEN,
 }
-
-
-def _actor(user: User | None) -> dict[str, str] | None:
-    return user.as_actor() if user else None
 
 
 def require_status(election: Election, *allowed: ElectionStatus) -> None:
@@ -72,10 +68,9 @@ def get_station(session: Session, election: Election, code: str) -> Station:
     return station
 
 
-def load_election(session: Session, actor: User | None, data: Any) -> Election:
+def load_election(session: Session, actor: Actor, data: Any) -> Election:
     """Create an election from its definition, or replace one still in setup."""
-    if actor is not None:
-        require(actor, Permission.MANAGE_ELECTION)
+    authorize(actor, Permission.MANAGE_ELECTION)
     spec = election_file.parse(data)
     election = session.scalar(select(Election).where(Election.code == spec["code"]))
     if election is not None:
@@ -84,10 +79,11 @@ def load_election(session: Session, actor: User | None, data: Any) -> Election:
         election = Election(code=spec["code"])
         session.add(election)
     _apply(session, election, spec)
-    events.record(
+    record(
         session,
-        "registration.election_loaded",
-        _actor(actor),
+        E.ELECTION_LOADED,
+        actor,
+        {"election": election.code},
         {
             "code": election.code,
             "definition_sha256": _digest(spec),
@@ -96,19 +92,17 @@ def load_election(session: Session, actor: User | None, data: Any) -> Election:
             "host_countries": len(spec["host_countries"]),
             "stations": len(spec["stations"]),
         },
-        {"election": election.code},
     )
     return election
 
 
-def check_editable(actor: User | None, election: Election) -> None:
+def check_editable(actor: Actor, election: Election) -> None:
     """Only an administrator edits a definition, and only before registration opens."""
-    if actor is not None:
-        require(actor, Permission.MANAGE_ELECTION)
+    authorize(actor, Permission.MANAGE_ELECTION)
     require_status(election, ElectionStatus.SETUP)
 
 
-def edit_election(session: Session, actor: User | None, election: Election, data: Any) -> list[str]:
+def edit_election(session: Session, actor: Actor, election: Election, data: Any) -> list[str]:
     """Replace a setup-phase election's definition with an edited one (same checks as a
     load); return the members that changed, logged with the digests before and after."""
     check_editable(actor, election)
@@ -123,17 +117,17 @@ def edit_election(session: Session, actor: User | None, election: Election, data
     if not changed:
         return []
     _apply(session, election, spec)
-    events.record(
+    record(
         session,
-        "registration.election_edited",
-        _actor(actor),
+        E.ELECTION_EDITED,
+        actor,
+        {"election": election.code},
         {
             "code": election.code,
             "changed": changed,
             "previous_sha256": _digest(before),
             "definition_sha256": _digest(spec),
         },
-        {"election": election.code},
     )
     return changed
 
@@ -251,10 +245,9 @@ def _clear(session: Session, election: Election) -> None:
     session.flush()
 
 
-def advance(session: Session, actor: User | None, election: Election, to: str) -> Election:
+def advance(session: Session, actor: Actor, election: Election, to: str) -> Election:
     """Move the election to its next phase: registration open → exhibition → frozen."""
-    if actor is not None:
-        require(actor, Permission.MANAGE_ELECTION)
+    authorize(actor, Permission.MANAGE_ELECTION)
     current = election.status_enum
     target = ElectionStatus(to) if to in ElectionStatus.__members__.values() else None
     if target is None or NEXT_STATUS.get(current) != target:
@@ -271,12 +264,12 @@ def advance(session: Session, actor: User | None, election: Election, to: str) -
     else:
         election.frozen_at = now
     election.status = target.value
-    events.record(
+    record(
         session,
-        "registration.election_status_changed",
-        _actor(actor),
-        {"code": election.code, "from": current.value, "to": target.value},
+        E.ELECTION_STATUS_CHANGED,
+        actor,
         {"election": election.code},
+        {"code": election.code, "from": current.value, "to": target.value},
     )
     return election
 

@@ -31,10 +31,11 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from ocv.auth.permissions import Permission, require
+from ocv.acting import authorize
+from ocv.auth.permissions import Permission
 from ocv.db import mark_for_rollback, request_session
 from ocv.errors import ValidationError
-from ocv.web import signed_in_user
+from ocv.web import signed_in_actor
 from registration import service
 
 bp = Blueprint("registration_setup", __name__, template_folder="templates")
@@ -78,7 +79,7 @@ class DefinitionForm(FlaskForm):
 @bp.route("/elections/<code>/edit", methods=["GET", "POST"])
 @login_required
 def edit(code: str) -> Response | tuple[str, int]:
-    user = require(signed_in_user(), Permission.MANAGE_ELECTION)
+    user = authorize(signed_in_actor(), Permission.MANAGE_ELECTION)
     session = request_session()
     election = service.get_election(session, code)
     service.check_editable(user, election)

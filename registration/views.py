@@ -13,14 +13,14 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
+from ocv.acting import Actor, authorize, may
 from ocv.auth.forms import ActionForm
-from ocv.auth.models import User
-from ocv.auth.permissions import Permission, can, require
+from ocv.auth.permissions import Permission
 from ocv.db import mark_for_rollback, request_session
 from ocv.errors import NotFound, ValidationError
 from ocv.security import limiter
-from ocv.web import current_settings, show_errors, signed_in_user
-from registration import lists, objections, regno, service
+from ocv.web import current_settings, show_errors, signed_in_actor
+from registration import regno, service
 from registration.errors import MistypedRegNo
 from registration.forms import (
     ElectionFileForm,
@@ -94,9 +94,9 @@ def regno_display(reg_no: str) -> str:
         return reg_no
 
 
-def _officer() -> User:
+def _officer() -> Actor:
     """The signed-in registration officer or admin; 403 for anyone else."""
-    return require(signed_in_user(), Permission.REGISTER_VOTERS)
+    return authorize(signed_in_actor(), Permission.REGISTER_VOTERS)
 
 
 def _election(code: str) -> Election:
@@ -135,14 +135,14 @@ def elections() -> str:
     session = request_session()
     rows = [(e, service.voter_count(session, e)) for e in service.list_elections(session)]
     # The form only for those the service would let load a file.
-    load_form = ElectionFileForm() if can(user, Permission.MANAGE_ELECTION) else None
+    load_form = ElectionFileForm() if may(user, Permission.MANAGE_ELECTION) else None
     return render_template("registration/elections.html", rows=rows, load_form=load_form)
 
 
 @bp.post("/elections/load")
 @login_required
 def load_election() -> Response:
-    user = signed_in_user()
+    user = signed_in_actor()
     form = ElectionFileForm()
     if form.validate_on_submit():
         try:
@@ -158,7 +158,7 @@ def load_election() -> Response:
             raise
         flash(_("Election %(code)s loaded.", code=election.code), "success")
         return redirect(url_for("registration.election", code=election.code))
-    require(user, Permission.MANAGE_ELECTION)
+    authorize(user, Permission.MANAGE_ELECTION)
     flash(_("Choose a file."), "error")
     return redirect(url_for("registration.elections"))
 
@@ -172,8 +172,8 @@ def election(code: str) -> str:
         "registration/election.html",
         election=e,
         count=service.voter_count(request_session(), e),
-        can_manage=can(user, Permission.MANAGE_ELECTION),
-        can_enrol=can(user, Permission.REGISTER_VOTERS),
+        can_manage=may(user, Permission.MANAGE_ELECTION),
+        can_enrol=may(user, Permission.REGISTER_VOTERS),
         action_form=ActionForm(),
     )
 
@@ -181,8 +181,8 @@ def election(code: str) -> str:
 @bp.post("/elections/<code>/advance/<any(registration_open, exhibition, frozen):phase>")
 @login_required
 def advance(code: str, phase: str) -> Response:
-    user = signed_in_user()
-    require(user, Permission.MANAGE_ELECTION)
+    user = signed_in_actor()
+    authorize(user, Permission.MANAGE_ELECTION)
     if ActionForm().validate_on_submit():
         e = service.advance(request_session(), user, _election(code), phase)
         flash(_("The election's phase is now: %(phase)s.", phase=phase_name(e.status)), "success")
@@ -258,7 +258,7 @@ def voters(code: str) -> str:
     _officer()
     e = _election(code)
     query = request.args.get("q", "").strip()
-    found = service.search_voters(request_session(), signed_in_user(), e, query) if query else []
+    found = service.search_voters(request_session(), signed_in_actor(), e, query) if query else []
     return render_template("registration/voters.html", election=e, query=query, voters=found)
 
 
@@ -281,7 +281,7 @@ def voter(code: str, reg_no: str) -> str:
         reason_form=ReasonForm(prefix="change"),
         transfer_form=transfer_form,
         objection_form=ObjectionForm(prefix="objection"),
-        objections=[o for o in objections.for_election(request_session(), user, e) if o.voter_id == v.id],
+        objections=[o for o in service.objections_of(request_session(), user, e) if o.voter_id == v.id],
     )
 
 
@@ -303,7 +303,7 @@ def voter_action(code: str, reg_no: str, action: str) -> Response:
     elif action == "object":
         objection_form = ObjectionForm(prefix="objection")
         if done := objection_form.validate_on_submit():
-            objections.file(
+            service.file_objection(
                 session, user, v, objection_form.grounds.data or "", objection_form.filed_by.data or ""
             )
     else:
@@ -397,15 +397,15 @@ def objection_list(code: str) -> Response | str:
     if posted is not None:
         form = forms[posted] = _objection_form(posted, posted=True)
         if form.validate_on_submit():
-            o = objections.get(session, user, posted)
+            o = service.get_objection(session, user, posted)
             text = form.text.data or ""
             step = request.form.get("step")
             if step == "notify":
-                objections.notify(session, user, o, text)
+                service.notify_objection(session, user, o, text)
             elif step == "reply":
-                objections.reply(session, user, o, text)
+                service.reply_to_objection(session, user, o, text)
             elif step == "decide":
-                objections.decide(session, user, o, form.decision.data or "", text)
+                service.decide_objection(session, user, o, form.decision.data or "", text)
             flash(_("Recorded."), "success")
             return redirect(url_for("registration.objection_list", code=code))
     return render_template(
@@ -413,7 +413,7 @@ def objection_list(code: str) -> Response | str:
         election=e,
         objections=[
             (o, forms[o.id] if o.id in forms else _objection_form(o.id, posted=False))
-            for o in objections.for_election(session, user, e)
+            for o in service.objections_of(session, user, e)
         ],
     )
 
@@ -421,15 +421,14 @@ def objection_list(code: str) -> Response | str:
 @bp.get("/elections/<code>/stations/<station>/list")
 @login_required
 def station_list(code: str, station: str) -> str:
-    _officer()
     session = request_session()
     e = _election(code)
     s = service.get_station(session, e, station)
-    voters_ = service.station_list(session, s)
+    voters_ = service.station_list(session, signed_in_actor(), s)
     return render_template(
         "registration/station_list.html",
         election=e,
         station=s,
         voters=voters_,
-        digest=lists.list_digest(voters_),
+        digest=service.list_digest(voters_),
     )

@@ -1,1 +1,1 @@
-"""Tally: see DESIGN.md; built by its own issue."""
+"""Tally: verification, reconciliation and publication of results (docs/architecture.md)."""

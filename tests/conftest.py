@@ -23,6 +23,7 @@ from ocv.auth.models import User
 from ocv.db import database, make_engine
 from ocv.security import limiter
 from ocv.settings import Settings
+from tests.factories import OPERATOR
 from tests.scratch import drop_database, fresh_database
 
 PASSWORD = "correct horse battery staple"
@@ -157,7 +158,7 @@ def make_user(db_session: Session, settings: Settings):  # type: ignore[no-untyp
         user = accounts.create_user(
             db_session,
             settings,
-            None,
+            OPERATOR,
             username=username,
             role=role,
             password=PASSWORD,

@@ -1,7 +1,7 @@
 """Account operations: users, roles, logins, passwords, second factors, API tokens.
 
-Every change records an audit event in the caller's transaction. `actor` is the
-signed-in user, or None when the system itself acts (the operator's CLI).
+Every change records an audit event in the caller's transaction, and every one is
+authorized and recorded through `ocv.acting`.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from ocv import events
+from ocv.acting import SYSTEM, Actor, authorize, record
+from ocv.auth import events as E
 from ocv.auth.models import STATION_ROLES, ApiToken, Role, User
-from ocv.auth.permissions import Permission, require
+from ocv.auth.permissions import Permission
 from ocv.crypto import PasswordHashing, open_sealed, seal_with_secret
 from ocv.db import utcnow
 from ocv.errors import AuthenticationFailed, Conflict, NotFound, ValidationError
@@ -41,16 +42,6 @@ password_hooks: list[PasswordHook] = []
 
 def hashing(settings: Settings) -> PasswordHashing:
     return PasswordHashing(settings.argon2_time_cost, settings.argon2_memory_cost)
-
-
-def _actor(user: User | None) -> dict[str, str] | None:
-    return user.as_actor() if user else None
-
-
-def _authorize(actor: User | None, permission: Permission) -> None:
-    # None is the operator at the server's console (CLI), trusted by construction.
-    if actor is not None:
-        require(actor, permission)
 
 
 # --- users and roles -------------------------------------------------------------------
@@ -82,7 +73,7 @@ def _check_role(role: str, station_code: str | None) -> Role:
 def create_user(
     session: Session,
     settings: Settings,
-    actor: User | None,
+    actor: Actor,
     *,
     username: str,
     role: str,
@@ -90,7 +81,7 @@ def create_user(
     station_code: str | None = None,
     full_name: str = "",
 ) -> User:
-    _authorize(actor, Permission.MANAGE_USERS)
+    authorize(actor, Permission.MANAGE_USERS)
     username = username.strip().lower()
     if not username or not set(username) <= USERNAME_CHARS or len(username) > 64:
         raise ValidationError(
@@ -115,22 +106,19 @@ def create_user(
         session.flush()  # the unique constraint settles a concurrent creation
     except IntegrityError:
         raise Conflict(f"The user name {username!r} is taken.") from None
-    events.record(
-        session,
-        "auth.user_created",
-        _actor(actor),
-        {"username": username, "role": user.role, "station": station_code},
+    record(
+        session, E.USER_CREATED, actor, {}, {"username": username, "role": user.role, "station": station_code}
     )
     return user
 
 
-def require_user_admin(actor: User) -> None:
+def require_user_admin(actor: Actor) -> None:
     """Pages that only lead to user administration check this before rendering."""
-    require(actor, Permission.MANAGE_USERS)
+    authorize(actor, Permission.MANAGE_USERS)
 
 
-def list_users(session: Session, actor: User) -> Sequence[User]:
-    require(actor, Permission.MANAGE_USERS)
+def list_users(session: Session, actor: Actor) -> Sequence[User]:
+    authorize(actor, Permission.MANAGE_USERS)
     return all_users(session)
 
 
@@ -154,56 +142,48 @@ def get_user(session: Session, username: str) -> User:
     return user
 
 
-def change_role(
-    session: Session, actor: User | None, user: User, role: str, station_code: str | None
-) -> User:
-    _authorize(actor, Permission.MANAGE_USERS)
+def change_role(session: Session, actor: Actor, user: User, role: str, station_code: str | None) -> User:
+    authorize(actor, Permission.MANAGE_USERS)
     station_code = station_code.strip().upper() if station_code else None
     parsed = _check_role(role, station_code)
-    if actor is not None and actor.id == user.id:
+    if actor.is_(user):
         raise ValidationError("You cannot change your own role.")
     before = {"role": user.role, "station": user.station_code}
     user.role, user.station_code = parsed.value, station_code
     user.session_version += 1  # a new role starts from a fresh sign-in
-    events.record(
-        session,
-        "auth.role_changed",
-        _actor(actor),
-        {"username": user.username, "from": before, "to": {"role": user.role, "station": station_code}},
-    )
+    after = {"role": user.role, "station": station_code}
+    record(session, E.ROLE_CHANGED, actor, {}, {"username": user.username, "from": before, "to": after})
     return user
 
 
-def set_active(session: Session, actor: User | None, user: User, active: bool) -> User:
-    _authorize(actor, Permission.MANAGE_USERS)
-    if actor is not None and actor.id == user.id:
+def set_active(session: Session, actor: Actor, user: User, active: bool) -> User:
+    authorize(actor, Permission.MANAGE_USERS)
+    if actor.is_(user):
         raise ValidationError("You cannot deactivate your own account.")
     if user.is_active != active:
         user.is_active = active
         user.session_version += 1
-        kind = "auth.user_reactivated" if active else "auth.user_deactivated"
-        events.record(session, kind, _actor(actor), {"username": user.username})
+        event = E.USER_REACTIVATED if active else E.USER_DEACTIVATED
+        record(session, event, actor, {}, {"username": user.username})
     return user
 
 
-def unlock(session: Session, actor: User | None, user: User) -> User:
-    _authorize(actor, Permission.MANAGE_USERS)
+def unlock(session: Session, actor: Actor, user: User) -> User:
+    authorize(actor, Permission.MANAGE_USERS)
     user.failed_logins, user.locked_until = 0, None
-    events.record(session, "auth.user_unlocked", _actor(actor), {"username": user.username})
+    record(session, E.USER_UNLOCKED, actor, {}, {"username": user.username})
     return user
 
 
-def reset_password(
-    session: Session, settings: Settings, actor: User | None, user: User, password: str
-) -> User:
+def reset_password(session: Session, settings: Settings, actor: Actor, user: User, password: str) -> User:
     """An administrator sets a temporary password; the owner must change it at next login."""
-    _authorize(actor, Permission.MANAGE_USERS)
+    authorize(actor, Permission.MANAGE_USERS)
     check_password_strength(password, user.username)
     user.password_hash = hashing(settings).hash(password)
     user.must_change_password = True
     user.session_version += 1
     user.failed_logins, user.locked_until = 0, None
-    events.record(session, "auth.password_reset", _actor(actor), {"username": user.username})
+    record(session, E.PASSWORD_RESET, actor, {}, {"username": user.username})
     for hook in password_hooks:
         hook(session, user, None, password)
     return user
@@ -235,7 +215,7 @@ def authenticate(
     if user is None:
         # Hash anyway, at the same cost, so timing does not tell which user names exist.
         hashing(settings).hash(password)
-        events.record(session, "auth.login_failed", None, {"username": None, "reason": "unknown_user"})
+        record(session, E.LOGIN_FAILED, SYSTEM, {}, {"username": None, "reason": "unknown_user"})
         log.warning("login failed: unknown user from %s", remote_addr)
         return LoginOutcome(None, GENERIC_LOGIN_ERROR)
     if _is_locked(session, user):
@@ -269,21 +249,21 @@ LOCKED_ERROR = "locked"
 def _is_locked(session: Session, user: User) -> bool:
     if user.locked_until is None or user.locked_until <= utcnow():
         return False
-    events.record(session, "auth.login_failed", None, {"username": user.username, "reason": "locked"})
+    record(session, E.LOGIN_FAILED, SYSTEM, {}, {"username": user.username, "reason": "locked"})
     log.warning("login refused: %s is locked until %s", user.username, user.locked_until)
     return True
 
 
 def _succeed(session: Session, user: User, remote_addr: str) -> LoginOutcome:
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, utcnow()
-    events.record(session, "auth.login", user.as_actor(), {"username": user.username})
+    record(session, E.LOGIN, Actor.of(user), {}, {"username": user.username})
     log.info("login: %s from %s", user.username, remote_addr)
     return LoginOutcome(user)
 
 
 def _fail(session: Session, settings: Settings, user: User, reason: str, remote_addr: str) -> LoginOutcome:
     user.failed_logins += 1
-    events.record(session, "auth.login_failed", None, {"username": user.username, "reason": reason})
+    record(session, E.LOGIN_FAILED, SYSTEM, {}, {"username": user.username, "reason": reason})
     log.warning(
         "login failed: %s (%s, failure %d) from %s",
         user.username,
@@ -294,18 +274,14 @@ def _fail(session: Session, settings: Settings, user: User, reason: str, remote_
     if user.failed_logins >= settings.login_max_failures:
         user.locked_until = utcnow() + dt.timedelta(minutes=settings.lockout_minutes)
         user.failed_logins = 0
-        events.record(
-            session,
-            "auth.account_locked",
-            None,
-            {"username": user.username, "minutes": settings.lockout_minutes},
-        )
+        locked = {"username": user.username, "minutes": settings.lockout_minutes}
+        record(session, E.ACCOUNT_LOCKED, SYSTEM, {}, locked)
         log.warning("account locked: %s after %d failed sign-ins", user.username, settings.login_max_failures)
     return LoginOutcome(None, GENERIC_LOGIN_ERROR)
 
 
 def record_logout(session: Session, user: User) -> None:
-    events.record(session, "auth.logout", user.as_actor(), {"username": user.username})
+    record(session, E.LOGOUT, Actor.of(user), {}, {"username": user.username})
 
 
 def change_password(session: Session, settings: Settings, user: User, current: str, new: str) -> User:
@@ -321,7 +297,7 @@ def change_password(session: Session, settings: Settings, user: User, current: s
     user.must_change_password = False
     user.password_changed_at = utcnow()
     user.session_version += 1
-    events.record(session, "auth.password_changed", user.as_actor(), {"username": user.username})
+    record(session, E.PASSWORD_CHANGED, Actor.of(user), {}, {"username": user.username})
     for hook in password_hooks:
         hook(session, user, current, new)
     return user
@@ -356,7 +332,7 @@ def enable_totp(session: Session, settings: Settings, user: User, secret: str, c
             "That code does not match.", {"code": ["That code does not match; enter the current one."]}
         )
     user.totp_secret = seal_with_secret(secret.encode(), settings.key_secret)
-    events.record(session, "auth.totp_enabled", user.as_actor(), {"username": user.username})
+    record(session, E.TOTP_ENABLED, Actor.of(user), {}, {"username": user.username})
     return user
 
 
@@ -364,7 +340,7 @@ def disable_totp(session: Session, settings: Settings, user: User, password: str
     if not hashing(settings).verify(user.password_hash, password):
         raise ValidationError("The password is wrong.", {"password": ["This is not your password."]})
     user.totp_secret = None
-    events.record(session, "auth.totp_disabled", user.as_actor(), {"username": user.username})
+    record(session, E.TOTP_DISABLED, Actor.of(user), {}, {"username": user.username})
     return user
 
 
@@ -375,39 +351,30 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(session: Session, actor: User | None, user: User, name: str) -> str:
+def issue_token(session: Session, actor: Actor, user: User, name: str) -> str:
     """Create a token for `user` (themself, or anyone for an admin) and return it once."""
-    if actor is not None and actor.id != user.id:
-        require(actor, Permission.MANAGE_USERS)
+    if not actor.is_(user):
+        authorize(actor, Permission.MANAGE_USERS)
     name = name.strip() or "API token"
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    record = ApiToken(user=user, name=name[:100], token_hash=_token_hash(token), prefix=token[:12])
-    session.add(record)
+    issued = ApiToken(user=user, name=name[:100], token_hash=_token_hash(token), prefix=token[:12])
+    session.add(issued)
     session.flush()  # the id names the token in the audit entry
-    events.record(
-        session,
-        "auth.token_issued",
-        _actor(actor),
-        {"username": user.username, "token_id": record.id, "name": record.name},
-    )
+    payload = {"username": user.username, "token_id": issued.id, "name": issued.name}
+    record(session, E.TOKEN_ISSUED, actor, {}, payload)
     return token
 
 
-def revoke_token(session: Session, actor: User | None, token_id: int) -> ApiToken:
-    record = session.get(ApiToken, token_id)
-    if record is None:
+def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None:
         raise NotFound("No such token.")
-    if actor is not None and actor.id != record.user_id:
-        require(actor, Permission.MANAGE_USERS)
-    if record.revoked_at is None:
-        record.revoked_at = utcnow()
-        events.record(
-            session,
-            "auth.token_revoked",
-            _actor(actor),
-            {"username": record.user.username, "token_id": record.id},
-        )
-    return record
+    if not actor.is_(token.user):
+        authorize(actor, Permission.MANAGE_USERS)
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        record(session, E.TOKEN_REVOKED, actor, {}, {"username": token.user.username, "token_id": token.id})
+    return token
 
 
 # Built once: every API call looks its token up.

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import login_required, logout_user
 from werkzeug.wrappers import Response
 
+from ocv.acting import Actor
 from ocv.auth import service as accounts
 from ocv.auth.forms import (
     ActionForm,
@@ -26,7 +27,7 @@ from ocv.auth.session import refresh_session, start_session
 from ocv.db import request_session
 from ocv.errors import ValidationError
 from ocv.security import csrf, limiter
-from ocv.web import api_user, current_settings, show_errors, signed_in_user
+from ocv.web import api_user, current_settings, show_errors, signed_in_actor, signed_in_user
 
 bp = Blueprint("auth", __name__)
 api_bp = Blueprint("auth_api", __name__, url_prefix="/api/v1")
@@ -164,7 +165,7 @@ def create_token() -> Response:
     form = TokenForm()
     if form.validate_on_submit():
         me = _me()
-        token = accounts.issue_token(request_session(), me, me, form.name.data or "")
+        token = accounts.issue_token(request_session(), Actor.of(me), me, form.name.data or "")
         # Shown once on the next page, then gone: only its hash is stored.
         session["new_token"] = token
     return redirect(url_for("auth.account"))
@@ -174,7 +175,7 @@ def create_token() -> Response:
 @login_required
 def revoke_token(token_id: int) -> Response:
     if ActionForm().validate_on_submit():
-        accounts.revoke_token(request_session(), _me(), token_id)
+        accounts.revoke_token(request_session(), signed_in_actor(), token_id)
         flash(_("The token is revoked."), "success")
     return redirect(url_for("auth.account"))
 
@@ -222,7 +223,9 @@ def disable_totp() -> Response | str:
 @login_required
 def users() -> str:
     return render_template(
-        "auth/users.html", users=accounts.list_users(request_session(), _me()), action_form=ActionForm()
+        "auth/users.html",
+        users=accounts.list_users(request_session(), signed_in_actor()),
+        action_form=ActionForm(),
     )
 
 
@@ -235,7 +238,7 @@ def new_user() -> Response | str:
             user = accounts.create_user(
                 request_session(),
                 current_settings(),
-                _me(),
+                signed_in_actor(),
                 username=form.username.data or "",
                 role=form.role.data or "",
                 password=form.password.data or "",
@@ -249,14 +252,14 @@ def new_user() -> Response | str:
             return redirect(url_for("auth.users"))
     else:
         # Refuse the page itself to those who may not create users.
-        accounts.require_user_admin(_me())
+        accounts.require_user_admin(signed_in_actor())
     return render_template("auth/new_user.html", form=form)
 
 
 @bp.route("/admin/users/<username>", methods=["GET", "POST"])
 @login_required
 def user_detail(username: str) -> Response | str:
-    me = _me()
+    me = signed_in_actor()
     accounts.require_user_admin(me)
     user = accounts.get_user(request_session(), username)
     role_form = RoleForm(obj=user) if request.method == "GET" else RoleForm()
@@ -282,7 +285,7 @@ def user_detail(username: str) -> Response | str:
 @bp.post("/admin/users/<username>/<any(unlock, deactivate, activate):action>")
 @login_required
 def user_action(username: str, action: str) -> Response:
-    me = _me()
+    me = signed_in_actor()
     accounts.require_user_admin(me)
     user = accounts.get_user(request_session(), username)
     if ActionForm().validate_on_submit():
@@ -297,7 +300,7 @@ def user_action(username: str, action: str) -> Response:
 @bp.post("/admin/users/<username>/password")
 @login_required
 def reset_password(username: str) -> Response:
-    me = _me()
+    me = signed_in_actor()
     accounts.require_user_admin(me)
     user = accounts.get_user(request_session(), username)
     form = ResetPasswordForm()

@@ -5,20 +5,21 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
-from ocv.auth.models import User
+from ocv.acting import Actor
 from registration import service
 from registration.models import Election
+from tests.factories import OPERATOR
 from tests.integration.test_registration import demo_definition
 
 
 @pytest.fixture
 def election(db_session: Session) -> Election:
-    e = service.load_election(db_session, None, demo_definition())
-    service.advance(db_session, None, e, "registration_open")
+    e = service.load_election(db_session, OPERATOR, demo_definition())
+    service.advance(db_session, OPERATOR, e, "registration_open")
     db_session.commit()
     return e
 
 
 @pytest.fixture
-def officer(make_user) -> User:  # type: ignore[no-untyped-def]
-    return make_user("reggie", "registration_officer")
+def officer(make_user) -> Actor:  # type: ignore[no-untyped-def]
+    return Actor.of(make_user("reggie", "registration_officer"))

@@ -21,6 +21,7 @@ from ocv.crypto import SealError
 from ocv.errors import ValidationError
 from ocv.settings import Settings
 from tests.conftest import PASSWORD
+from tests.factories import OPERATOR
 
 
 def _append(session: Session, n: int, kind: str = "auth.logout") -> list[int]:
@@ -231,7 +232,7 @@ def witness(make_user, db_session: Session) -> tuple[str, Ed25519PrivateKey, str
     key = Ed25519PrivateKey.generate()
     vkey = note.format_vkey("olivia-witness", keys.public_bytes(key))
     keys.register_verifier_key(db_session, None, owner="olivia", role="observer", vkey=vkey)
-    token = accounts.issue_token(db_session, None, user, "witness")
+    token = accounts.issue_token(db_session, OPERATOR, user, "witness")
     db_session.commit()
     return token, key, "olivia-witness"
 
@@ -277,7 +278,7 @@ def test_cosigning_with_someone_elses_key_is_forbidden(
 ) -> None:
     _, key, name = witness
     other = make_user("oscar", "observer")
-    token = accounts.issue_token(db_session, None, other, "x")
+    token = accounts.issue_token(db_session, OPERATOR, other, "x")
     size = checkpoints.issue(db_session, settings, "demand").size
     db_session.commit()
     assert _cosign(client, token, key, name, size).status_code == 403
@@ -288,7 +289,7 @@ def test_clerk_cannot_cosign(
 ) -> None:
     _, key, name = witness
     clerk = make_user("cleo", "clerk", "DE-BER-01")
-    token = accounts.issue_token(db_session, None, clerk, "x")
+    token = accounts.issue_token(db_session, OPERATOR, clerk, "x")
     size = checkpoints.issue(db_session, settings, "demand").size
     db_session.commit()
     assert _cosign(client, token, key, name, size).status_code == 403
@@ -329,6 +330,6 @@ def test_personal_keys_follow_password_changes(db_session: Session, settings: Se
     assert keys.open_personal_key(key, "a brand new passphrase")
     with pytest.raises(SealError):
         keys.open_personal_key(key, PASSWORD)
-    accounts.reset_password(db_session, settings, None, user, "temporary password 9")
+    accounts.reset_password(db_session, settings, OPERATOR, user, "temporary password 9")
     assert key.revoked_seq is not None
     assert key.sealed_private is None

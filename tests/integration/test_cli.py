@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+import json
 import os
 import socket
 import subprocess
@@ -12,8 +14,10 @@ from pathlib import Path
 
 from flask import Flask
 from flask.cli import ScriptInfo
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from audit.models import Entry
 from ocv.auth import service as accounts
 from ocv.cli import cli
 from tests.conftest import PASSWORD
@@ -42,6 +46,27 @@ def test_users_create_with_password_from_stdin(app: Flask, db_session: Session) 
     assert "created pat (clerk, station DE-BER-01)" in result.output
     user = accounts.get_user(db_session, "pat")
     assert user.must_change_password
+
+
+def _last_entry(db_session: Session) -> dict:  # type: ignore[type-arg]
+    return json.loads(db_session.scalars(select(Entry.leaf).order_by(Entry.seq.desc()).limit(1)).one())
+
+
+def test_the_cli_acts_as_a_named_operator(app: Flask, db_session: Session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    create = ["users", "create", "--role", "observer", "--password-stdin"]
+    password = "a long temporary password\n"
+    assert run(app, "--as", "Amal Nasser", *create[:2], "olive", *create[2:], input=password).exit_code == 0
+    assert _last_entry(db_session)["actor"] == {"user": "Amal Nasser", "role": "operator"}
+    monkeypatch.setenv("OCV_OPERATOR", "ops-desk")
+    assert run(app, *create[:2], "oscar", *create[2:], input=password).exit_code == 0
+    assert _last_entry(db_session)["actor"] == {"user": "ops-desk", "role": "operator"}
+    monkeypatch.delenv("OCV_OPERATOR")
+    monkeypatch.setattr(getpass, "getuser", lambda: "console-user")
+    assert run(app, "users", "unlock", "oscar").exit_code == 0
+    assert _last_entry(db_session)["actor"] == {"user": "console-user", "role": "operator"}
+    blank = run(app, "--as", " ", "users", "unlock", "oscar")
+    assert blank.exit_code == 2
+    assert "give a name" in blank.output
 
 
 def test_users_create_bad_input_names_the_problem(app: Flask, db_session: Session) -> None:

@@ -10,11 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audit.models import Entry
+from ocv.acting import Actor
 from ocv.errors import PermissionDenied
 from registration import election_file, service
 from registration.errors import ElectionFileError, WrongPhase
 from registration.models import Election, Station
 from tests.conftest import csrf_token, login
+from tests.factories import OPERATOR
 from tests.integration.test_registration import demo_definition
 
 URL = "/elections/GE2027/edit"
@@ -23,7 +25,7 @@ STATION_FIELDS = ("name", "city", "address", "time_zone", "capacity")
 
 @pytest.fixture
 def in_setup(db_session: Session) -> Election:
-    election = service.load_election(db_session, None, demo_definition())
+    election = service.load_election(db_session, OPERATOR, demo_definition())
     db_session.commit()
     return election
 
@@ -80,23 +82,23 @@ def test_the_service_edits_only_in_setup_and_only_for_administrators(
 ) -> None:
     data = service.definition_of(in_setup)
     data["contests"][0]["choices"].append("Yara Saleh")
-    officer = make_user("reggie", "registration_officer")
+    officer = Actor.of(make_user("reggie", "registration_officer"))
     with pytest.raises(PermissionDenied):
         service.edit_election(db_session, officer, in_setup, data)
-    assert service.edit_election(db_session, None, in_setup, data) == ["contests"]
+    assert service.edit_election(db_session, OPERATOR, in_setup, data) == ["contests"]
     assert in_setup.contests[0].choices[-1] == "Yara Saleh"
-    assert service.edit_election(db_session, None, in_setup, data) == []  # nothing to log
+    assert service.edit_election(db_session, OPERATOR, in_setup, data) == []  # nothing to log
     [edited] = _logged(db_session, "registration.election_edited")
     assert edited["changed"] == ["contests"]
     # The digests chain: the definition edited is the one loaded.
     [loaded] = _logged(db_session, "registration.election_loaded")
     assert edited["previous_sha256"] == loaded["definition_sha256"] != edited["definition_sha256"]
     with pytest.raises(ElectionFileError) as caught:
-        service.edit_election(db_session, None, in_setup, {**data, "code": "OTHER"})
+        service.edit_election(db_session, OPERATOR, in_setup, {**data, "code": "OTHER"})
     assert list(caught.value.fields) == ["code"]
-    service.advance(db_session, None, in_setup, "registration_open")
+    service.advance(db_session, OPERATOR, in_setup, "registration_open")
     with pytest.raises(WrongPhase):
-        service.edit_election(db_session, None, in_setup, data)
+        service.edit_election(db_session, OPERATOR, in_setup, data)
 
 
 # --- the page ----------------------------------------------------------------------------------
@@ -200,7 +202,7 @@ def test_the_page_refuses_once_registration_opens(
     admin: FlaskClient, db_session: Session, in_setup: Election
 ) -> None:
     form = _form(admin, db_session)
-    service.advance(db_session, None, in_setup, "registration_open")
+    service.advance(db_session, OPERATOR, in_setup, "registration_open")
     db_session.commit()
     assert admin.get(URL).status_code == 409
     assert admin.post(URL, data=form).status_code == 409

@@ -22,9 +22,9 @@ from werkzeug.test import TestResponse
 
 from audit import merkle
 from audit.models import Entry
+from ocv.acting import Actor
 from ocv.app import create_app
 from ocv.auth import service as accounts
-from ocv.auth.models import User
 from ocv.db import database
 from ocv.errors import PermissionDenied, ValidationError
 from ocv.settings import Settings
@@ -34,6 +34,7 @@ from registration.import_rows import COLUMNS
 from registration.models import DuplicateReview, Election, Station, Voter, VoterDocument, VoterHistory
 from registration.privacy import DocumentKeys
 from tests.conftest import PASSWORD, csrf_token, login
+from tests.factories import OPERATOR
 from tests.integration.test_cli import run
 from tests.integration.test_registration import demo_definition, voter
 
@@ -109,7 +110,7 @@ def xlsx_file(rows: list[list[Any]]) -> bytes:
 def do_import(
     db_session: Session,
     settings: Settings,
-    officer: User | None,
+    officer: Actor,
     election: Election,
     data: bytes,
     **options: Any,
@@ -162,7 +163,7 @@ def recomputed_root(session: Session, reason: str) -> str:
 
 
 def test_good_file_is_imported_and_audited_once(
-    db_session: Session, settings: Settings, election: Election, officer: User
+    db_session: Session, settings: Settings, election: Election, officer: Actor
 ) -> None:
     rows = [person(i) for i in range(7)] + [
         person(
@@ -225,7 +226,9 @@ def test_good_file_is_imported_and_audited_once(
     assert _entries(db_session, "registration.voter_enrolled") == []
 
 
-def bad_file(db_session: Session, settings: Settings, election: Election, officer: User) -> tuple[bytes, str]:
+def bad_file(
+    db_session: Session, settings: Settings, election: Election, officer: Actor
+) -> tuple[bytes, str]:
     """A file with one row of each kind of problem, lines 3 to 8; the registry holds P999999."""
     known = service.enrol(
         db_session,
@@ -251,7 +254,7 @@ def bad_file(db_session: Session, settings: Settings, election: Election, office
 
 
 def test_bad_rows_are_reported_by_line_and_nothing_is_committed(
-    db_session: Session, settings: Settings, election: Election, officer: User
+    db_session: Session, settings: Settings, election: Election, officer: Actor
 ) -> None:
     data, known = bad_file(db_session, settings, election, officer)
     before, seats = _counts(db_session), _assigned(db_session, election)
@@ -281,7 +284,7 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_committed(
 
 
 def test_skip_invalid_imports_the_good_rows(
-    db_session: Session, settings: Settings, election: Election, officer: User
+    db_session: Session, settings: Settings, election: Election, officer: Actor
 ) -> None:
     data, _ = bad_file(db_session, settings, election, officer)
     report = do_import(db_session, settings, officer, election, data, skip_invalid=True)
@@ -297,7 +300,7 @@ def test_skip_invalid_imports_the_good_rows(
 
 
 def test_dry_run_changes_and_records_nothing(
-    db_session: Session, settings: Settings, election: Election, officer: User
+    db_session: Session, settings: Settings, election: Election, officer: Actor
 ) -> None:
     before, seats = _counts(db_session), _assigned(db_session, election)
     report = do_import(
@@ -315,7 +318,7 @@ def test_dry_run_changes_and_records_nothing(
 
 
 def test_station_capacity_is_respected(
-    db_session: Session, settings: Settings, election: Election, officer: User
+    db_session: Session, settings: Settings, election: Election, officer: Actor
 ) -> None:
     for station in db_session.scalars(select(Station).where(Station.election_id == election.id)):
         if station.country.code == "AE":
@@ -332,7 +335,7 @@ def test_station_capacity_is_respected(
 
 
 def test_likely_duplicates_go_to_review(
-    db_session: Session, settings: Settings, election: Election, officer: User
+    db_session: Session, settings: Settings, election: Election, officer: Actor
 ) -> None:
     registered = service.enrol(
         db_session,
@@ -380,7 +383,7 @@ def test_likely_duplicates_go_to_review(
 
 
 def test_worker_processes_and_chunks_give_the_same_result(
-    db_session: Session, settings: Settings, election: Election, officer: User
+    db_session: Session, settings: Settings, election: Election, officer: Actor
 ) -> None:
     rows = [person(i) for i in range(10)] + [person(10, doc1_number="P100001"), person(11, sex="Q")]
     progress: list[tuple[int, int]] = []
@@ -411,7 +414,7 @@ def test_a_number_drawn_twice_or_taken_already_is_drawn_again(
     db_session: Session,
     settings: Settings,
     election: Election,
-    officer: User,
+    officer: Actor,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Numbers are random: force the one-in-a-billion draws, a number the registry holds and
@@ -431,7 +434,7 @@ def test_a_number_drawn_twice_or_taken_already_is_drawn_again(
     assert recomputed_root(db_session, f"import voters.csv {report.file_sha256[:12]}") == report.records_root
 
 
-def test_file_format(db_session: Session, settings: Settings, election: Election, officer: User) -> None:
+def test_file_format(db_session: Session, settings: Settings, election: Election, officer: Actor) -> None:
     few = (
         "given_name",
         "family_name",
@@ -462,7 +465,7 @@ def test_file_format(db_session: Session, settings: Settings, election: Election
 
 
 def test_xlsx_sheets_are_read_as_typed(
-    db_session: Session, settings: Settings, election: Election, officer: User
+    db_session: Session, settings: Settings, election: Election, officer: Actor
 ) -> None:
     header = ["Given_Name", "family_name", "date_of_birth", "constituency", "host_country", "city"]
     header += ["doc1_type", "doc1_number"]
@@ -512,19 +515,19 @@ def test_xlsx_sheets_are_read_as_typed(
 def test_only_officers_and_only_while_registration_is_open(
     db_session: Session, settings: Settings, election: Election, make_user
 ) -> None:
-    observer = make_user("olga", "observer")
+    observer = Actor.of(make_user("olga", "observer"))
     with pytest.raises(PermissionDenied):
         do_import(db_session, settings, observer, election, csv_file([person(0)]))
-    service.advance(db_session, None, election, "exhibition")
+    service.advance(db_session, OPERATOR, election, "exhibition")
     with pytest.raises(WrongPhase):
-        do_import(db_session, settings, None, election, csv_file([person(0)]))
+        do_import(db_session, settings, OPERATOR, election, csv_file([person(0)]))
 
 
 # --- the CLI ---------------------------------------------------------------------------------
 
 
 def test_cli_exit_codes_and_report_file(
-    app: Flask, db_session: Session, settings: Settings, election: Election, officer: User, tmp_path: Path
+    app: Flask, db_session: Session, settings: Settings, election: Election, officer: Actor, tmp_path: Path
 ) -> None:
     good = tmp_path / "good.csv"
     good.write_bytes(csv_file([person(i) for i in range(20, 23)]))
@@ -603,7 +606,7 @@ def test_upload_page(
     db_session: Session,
     settings: Settings,
     election: Election,
-    officer: User,
+    officer: Actor,
     make_user,
 ) -> None:
     client = import_client
@@ -669,11 +672,11 @@ def test_an_upload_runs_in_the_background_and_its_page_follows_it(
     app = create_app(settings)
     request.addfinalizer(database(app).engine.dispose)  # before the database is dropped
     with database(app).transaction() as session:
-        election = service.load_election(session, None, demo_definition())
-        service.advance(session, None, election, "registration_open")
+        election = service.load_election(session, OPERATOR, demo_definition())
+        service.advance(session, OPERATOR, election, "registration_open")
         for name in ("reggie", "rita"):
             user = accounts.create_user(
-                session, settings, None, username=name, role="registration_officer", password=PASSWORD
+                session, settings, OPERATOR, username=name, role="registration_officer", password=PASSWORD
             )
             user.must_change_password = False
     client = app.test_client()
@@ -707,9 +710,9 @@ def test_an_upload_runs_in_the_background_and_its_page_follows_it(
 
 
 def test_a_running_job_shows_its_progress_and_refreshes(
-    import_client: FlaskClient, officer: User, election: Election, settings: Settings
+    import_client: FlaskClient, officer: Actor, election: Election, settings: Settings
 ) -> None:
-    folder = import_jobs.Folder(settings.instance_path, officer.id)
+    folder = import_jobs.Folder(settings.instance_path, officer.user.id)
     folder.path.mkdir(parents=True, exist_ok=True)
     job = import_jobs.Job("B" * 22, "GE2027", "voters.csv", "import", rows=2500, expected=10_000)
     job.heartbeat = time.time()
@@ -722,9 +725,9 @@ def test_a_running_job_shows_its_progress_and_refreshes(
 
 
 def test_a_job_whose_process_died_is_reported_as_interrupted(
-    import_client: FlaskClient, officer: User, election: Election, settings: Settings
+    import_client: FlaskClient, officer: Actor, election: Election, settings: Settings
 ) -> None:
-    folder = import_jobs.Folder(settings.instance_path, officer.id)
+    folder = import_jobs.Folder(settings.instance_path, officer.user.id)
     folder.path.mkdir(parents=True, exist_ok=True)
     job = import_jobs.Job("A" * 22, "GE2027", "voters.csv", "import", heartbeat=time.time() - 3600)
     folder.save(job)
@@ -737,13 +740,13 @@ def test_a_job_whose_process_died_is_reported_as_interrupted(
 
 
 def test_an_upload_out_of_phase_is_refused_at_once(
-    import_client: FlaskClient, db_session: Session, officer: User, election: Election, settings: Settings
+    import_client: FlaskClient, db_session: Session, officer: Actor, election: Election, settings: Settings
 ) -> None:
     assert login(import_client, "reggie").status_code == 302
     token = csrf_token(import_client, "/elections/GE2027/import")
-    folder = import_jobs.Folder(settings.instance_path, officer.id).path
+    folder = import_jobs.Folder(settings.instance_path, officer.user.id).path
     before = set(folder.glob("*"))
-    service.advance(db_session, None, election, "exhibition")
+    service.advance(db_session, OPERATOR, election, "exhibition")
     db_session.commit()
     refused = import_client.post(
         "/elections/GE2027/import",

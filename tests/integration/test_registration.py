@@ -15,13 +15,15 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit.models import Entry
+from ocv.acting import Actor
 from ocv.auth import service as accounts
-from ocv.errors import ValidationError
+from ocv.errors import PermissionDenied, ValidationError
 from ocv.settings import Settings
-from registration import objections, regno, service
+from registration import regno, service
 from registration.errors import DuplicateDocument, StationFull, WrongPhase
 from registration.models import DuplicateReview, Election, Station, Voter, VoterDocument
 from tests.conftest import csrf_token, login
+from tests.factories import OPERATOR
 from tests.integration.test_cli import run
 
 DEMO = Path(__file__).resolve().parents[2] / "registration" / "demo" / "election.json"
@@ -56,7 +58,7 @@ def _types(session: Session) -> list[str]:
 
 
 def test_loading_the_demo_election(db_session: Session) -> None:
-    e = service.load_election(db_session, None, demo_definition())
+    e = service.load_election(db_session, OPERATOR, demo_definition())
     assert (len(e.constituencies), len(e.contests), len(e.countries), len(e.stations)) == (5, 4, 4, 6)
     assert {c.code: c.ballot_style.code for c in e.constituencies}["OV-EU"] == "BS-EU"
     assert e.status == "setup"
@@ -70,7 +72,7 @@ def test_a_bad_election_file_names_every_problem_and_loads_nothing(db_session: S
     data["stations"][1]["country"] = "ZZ"
     data["contests"][0]["votes_allowed"] = 9
     with pytest.raises(ValidationError) as caught:
-        service.load_election(db_session, None, data)
+        service.load_election(db_session, OPERATOR, data)
     assert set(caught.value.fields) == {
         "polling_day",
         "stations[0].time_zone",
@@ -81,14 +83,14 @@ def test_a_bad_election_file_names_every_problem_and_loads_nothing(db_session: S
 
 
 def test_definition_is_editable_until_registration_opens(db_session: Session) -> None:
-    e = service.load_election(db_session, None, demo_definition())
+    e = service.load_election(db_session, OPERATOR, demo_definition())
     renamed = demo_definition(name="General Election 2027 (revised)")
-    assert service.load_election(db_session, None, renamed).name.endswith("(revised)")
-    service.advance(db_session, None, e, "registration_open")
+    assert service.load_election(db_session, OPERATOR, renamed).name.endswith("(revised)")
+    service.advance(db_session, OPERATOR, e, "registration_open")
     with pytest.raises(WrongPhase):
-        service.load_election(db_session, None, renamed)
+        service.load_election(db_session, OPERATOR, renamed)
     with pytest.raises(WrongPhase):
-        service.advance(db_session, None, e, "frozen")  # phases are not skipped
+        service.advance(db_session, OPERATOR, e, "frozen")  # phases are not skipped
 
 
 def test_cli_load_reports_problems(app: Flask, tmp_path: Path) -> None:
@@ -209,7 +211,7 @@ def test_whoever_may_register_voters_is_offered_the_enrolment_page(
         page = client.get("/elections/GE2027").get_data(as_text=True)
         assert 'href="/elections/GE2027/enrol"' in page, username
         client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
-    service.advance(db_session, None, election, "exhibition")
+    service.advance(db_session, OPERATOR, election, "exhibition")
     db_session.commit()
     assert login(client, "chief").status_code == 302
     assert 'href="/elections/GE2027/enrol"' not in client.get("/elections/GE2027").get_data(as_text=True)
@@ -301,7 +303,7 @@ def test_likely_duplicates_across_countries_go_to_review(
     reviews = service.open_reviews(db_session, officer, election)
     assert [(r.voter.reg_no, r.candidate.reg_no) for r in reviews] == [(second.reg_no, first.reg_no)]
     with pytest.raises(WrongPhase):
-        service.advance(db_session, None, election, "exhibition") and service.advance(
+        service.advance(db_session, OPERATOR, election, "exhibition") and service.advance(
             db_session, None, election, "frozen"
         )
     service.resolve_review(db_session, officer, reviews[0].id, "same_person", "same passport photo")
@@ -332,7 +334,7 @@ def test_corrections_transfers_and_cancellations_keep_history(
 
 
 def test_objection_workflow_and_freeze(
-    db_session: Session, settings: Settings, election: Election, officer
+    db_session: Session, settings: Settings, election: Election, officer, make_user
 ) -> None:
     v = service.enrol(db_session, settings, officer, election, voter())
     keep = service.enrol(
@@ -343,18 +345,18 @@ def test_objection_workflow_and_freeze(
         voter(given_name="Jonas", family_name="Berg", documents=[{"type": "passport", "number": "X7654321"}]),
     )
     with pytest.raises(WrongPhase):
-        objections.file(db_session, officer, v, "not a citizen")
-    service.advance(db_session, None, election, "exhibition")
-    o = objections.file(db_session, officer, v, "not a citizen", "party agent 7")
+        service.file_objection(db_session, officer, v, "not a citizen")
+    service.advance(db_session, OPERATOR, election, "exhibition")
+    o = service.file_objection(db_session, officer, v, "not a citizen", "party agent 7")
     with pytest.raises(WrongPhase):
-        objections.decide(db_session, officer, o, "upheld", "no reply")
-    objections.notify(db_session, officer, o, "SMS and e-mail on 2027-03-01")
-    objections.reply(db_session, officer, o, "I hold citizenship; certificate attached")
+        service.decide_objection(db_session, officer, o, "upheld", "no reply")
+    service.notify_objection(db_session, officer, o, "SMS and e-mail on 2027-03-01")
+    service.reply_to_objection(db_session, officer, o, "I hold citizenship; certificate attached")
     with pytest.raises(WrongPhase, match="still open"):
-        service.advance(db_session, None, election, "frozen")
-    objections.decide(db_session, officer, o, "upheld", "certificate not valid")
+        service.advance(db_session, OPERATOR, election, "frozen")
+    service.decide_objection(db_session, officer, o, "upheld", "certificate not valid")
     assert v.status == "cancelled"
-    frozen = service.advance(db_session, None, election, "frozen")
+    frozen = service.advance(db_session, OPERATOR, election, "frozen")
     assert frozen.frozen_digest is not None
     published = [
         json.loads(leaf)
@@ -366,7 +368,13 @@ def test_objection_workflow_and_freeze(
     assert published[-1]["payload"]["digest"] == frozen.frozen_digest
     assert published[-1]["payload"]["voters"] == 1
     station = service.get_station(db_session, election, keep.station.code)
-    assert [x.reg_no for x in service.station_list(db_session, station)] == [keep.reg_no]
+    assert [x.reg_no for x in service.station_list(db_session, officer, station)] == [keep.reg_no]
+    # The station's own officials read it too; another station's may not.
+    own_clerk = Actor.of(make_user("clerk.own", "clerk", station.code))
+    assert len(service.station_list(db_session, own_clerk, station)) == 1
+    other_clerk = Actor.of(make_user("clerk.other", "clerk", "FR-PAR-01"))
+    with pytest.raises(PermissionDenied):
+        service.station_list(db_session, other_clerk, station)
     with pytest.raises(WrongPhase):
         service.enrol(
             db_session,
@@ -425,7 +433,7 @@ def test_the_forms_of_a_voters_page_have_labels_of_their_own(
     client: FlaskClient, db_session: Session, settings: Settings, election: Election, officer
 ) -> None:
     v = service.enrol(db_session, settings, officer, election, voter())
-    service.advance(db_session, None, election, "exhibition")
+    service.advance(db_session, OPERATOR, election, "exhibition")
     db_session.commit()
     assert login(client, "reggie").status_code == 302
     url = f"/elections/GE2027/voters/{v.reg_no}"
@@ -443,7 +451,7 @@ def test_the_forms_of_a_voters_page_have_labels_of_their_own(
     assert "Recorded." in post("cancel", **{"change-reason": "Asked to be removed"}).get_data(as_text=True)
     db_session.expire_all()
     assert (v.status, v.station.code) == ("cancelled", "DE-MUC-01")
-    assert [o.grounds for o in objections.for_election(db_session, officer, election)] == ["Not resident"]
+    assert [o.grounds for o in service.objections_of(db_session, officer, election)] == ["Not resident"]
 
 
 def _assert_ids_unique_and_labels_bound(page: str) -> None:
@@ -534,11 +542,11 @@ def test_each_open_objection_has_a_form_of_its_own(
             documents=[{"type": "passport", "number": "X7654321"}],
         ),
     )
-    service.advance(db_session, None, election, "exhibition")
-    replied = objections.file(db_session, officer, amira, "Not resident", "party agent 7")
-    objections.notify(db_session, officer, replied, "Registered letter")
-    objections.reply(db_session, officer, replied, "I live in Berlin")
-    filed = objections.file(db_session, officer, jonas, "Moved back home")
+    service.advance(db_session, OPERATOR, election, "exhibition")
+    replied = service.file_objection(db_session, officer, amira, "Not resident", "party agent 7")
+    service.notify_objection(db_session, officer, replied, "Registered letter")
+    service.reply_to_objection(db_session, officer, replied, "I live in Berlin")
+    filed = service.file_objection(db_session, officer, jonas, "Moved back home")
     db_session.commit()
     assert login(client, "reggie").status_code == 302
     url = "/elections/GE2027/objections"
@@ -571,7 +579,7 @@ def test_each_open_objection_has_a_form_of_its_own(
 
 
 def _token(db_session: Session, user) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    token = accounts.issue_token(db_session, None, user, "api")
+    token = accounts.issue_token(db_session, OPERATOR, user, "api")
     db_session.commit()
     return {"Authorization": f"Bearer {token}"}
 
@@ -579,7 +587,7 @@ def _token(db_session: Session, user) -> dict[str, str]:  # type: ignore[no-unty
 def test_api_enrolment(
     client: FlaskClient, db_session: Session, election: Election, officer, make_user
 ) -> None:
-    headers = _token(db_session, officer)
+    headers = _token(db_session, officer.user)
     created = client.post("/api/v1/elections/GE2027/voters", json=voter(), headers=headers)
     assert created.status_code == 201, created.get_json()
     body = created.get_json()
@@ -662,8 +670,8 @@ def test_two_officers_enrol_the_same_document_at_once(own_database: Engine, sett
     factory = sessionmaker(bind=own_database)
     with factory() as session, session.begin():
         code = f"RACE{len(service.list_elections(session))}"
-        e = service.load_election(session, None, demo_definition(code=code))
-        service.advance(session, None, e, "registration_open")
+        e = service.load_election(session, OPERATOR, demo_definition(code=code))
+        service.advance(session, OPERATOR, e, "registration_open")
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
@@ -679,7 +687,7 @@ def test_two_officers_enrol_the_same_document_at_once(own_database: Engine, sett
                     service.enrol(
                         session,
                         settings,
-                        None,
+                        OPERATOR,
                         election,
                         voter(given_name=name, documents=[{"type": "passport", "number": "RACE0001"}]),
                     )

@@ -13,6 +13,7 @@ from ocv.auth import service as accounts
 from ocv.auth.models import Role
 from registration import service
 from tests.conftest import csrf_token, login
+from tests.factories import OPERATOR
 from tests.integration.test_registration import DEMO
 
 PUBLIC = "public"  # anyone, signed in or not
@@ -63,7 +64,8 @@ ACCESS: dict[str, object] = {
     "registration.card": OFFICERS,
     "registration.reviews": OFFICERS,
     "registration.objection_list": OFFICERS,
-    "registration.station_list": OFFICERS,
+    # The walker's station is the sample's: its own officials read its list.
+    "registration.station_list": OFFICERS | {Role.PRESIDING_OFFICER, Role.CLERK},
     "registration_api.elections": PUBLIC,
     "registration_api.election": PUBLIC,
     "registration_api.enrol": OFFICERS,
@@ -122,15 +124,15 @@ def test_route_access_by_role(
     app: Flask, client: FlaskClient, make_user, db_session: Session, role: Role | None
 ) -> None:
     make_user("target", "observer")
-    service.load_election(db_session, None, json.loads(DEMO.read_text(encoding="utf-8")))
+    service.load_election(db_session, OPERATOR, json.loads(DEMO.read_text(encoding="utf-8")))
     db_session.commit()
     api_headers = {}
     sample = dict(SAMPLE_ARGS)
     if role is not None:
         station = "DE-BER-01" if role.is_station_official else None
         user = make_user("walker", role.value, station)
-        token = accounts.issue_token(db_session, None, user, "walk")
-        accounts.issue_token(db_session, None, user, "to revoke during the walk")
+        token = accounts.issue_token(db_session, OPERATOR, user, "walk")
+        accounts.issue_token(db_session, OPERATOR, user, "to revoke during the walk")
         db_session.commit()
         # Their own token, and not the one the walk uses.
         sample["token_id"] = next(

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from ocv.auth import service as accounts
 from tests.conftest import csrf_token, login
+from tests.factories import OPERATOR
 
 
 def test_token_from_the_account_page_works_and_can_be_revoked(
@@ -45,7 +46,7 @@ def test_api_ignores_the_session_cookie(client: FlaskClient, make_user) -> None:
 
 def test_tokens_are_stored_hashed(make_user, db_session: Session) -> None:
     user = make_user("tina", "tally_officer")
-    token = accounts.issue_token(db_session, None, user, "x")
+    token = accounts.issue_token(db_session, OPERATOR, user, "x")
     stored = accounts.list_tokens(db_session, user)[0]
     assert token not in (stored.token_hash, stored.prefix)
     assert stored.token_hash != token
