@@ -290,3 +290,20 @@ def event_types(session: Session) -> list[str]:
 # The RFC 9162 root of records streamed one at a time (an import's records, a station's
 # CVRs): the same hashing as the log's, so an observer checks both with one tool.
 MerkleRootBuilder = merkle.RootBuilder
+# RFC 8785 bytes: what documents are hashed and signed over.
+canonical_json = jcs.canonical_bytes
+
+
+def sign_document(
+    session: Session, signer: Any, role: str, password: str, document: Mapping[str, Any]
+) -> dict[str, str]:
+    """The signer's signature `{"key", "sig"}` over `document` (audit.signing)."""
+    from audit import signing  # signing builds on keys, which build on this module
+
+    return signing.sign(session, signer, role, password, document)
+
+
+def document_digest(document: Mapping[str, Any]) -> str:
+    from audit import signing
+
+    return signing.digest(document)

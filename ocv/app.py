@@ -22,6 +22,9 @@ from ocv.logs import init_logging
 from ocv.security import init_security
 from ocv.settings import Settings
 from ocv.views import bp as core_bp
+from polling import api as polling_api
+from polling import service as polling_service
+from polling.events import POLLING_EVENTS
 from registration import api as registration_api
 from registration import import_views, setup_views
 from registration import service as registration_service
@@ -52,17 +55,20 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 def _wire_domains(app: Flask) -> None:
     """Plug the domain packages in: the only place core knows them (docs/architecture.md)."""
-    events.register(*AUTH_EVENTS, *AUDIT_EVENTS, *REGISTRATION_EVENTS)
+    events.register(*AUTH_EVENTS, *AUDIT_EVENTS, *REGISTRATION_EVENTS, *POLLING_EVENTS)
     acting.set_recorder(audit_service.append)
     if audit_keys.follow_password_change not in accounts.password_hooks:
         accounts.password_hooks.append(audit_keys.follow_password_change)
     audit_state.register_state("accounts", accounts.account_state)
     audit_state.register_state("registry", registration_service.registry_counts)
+    audit_state.register_state("marked_register", polling_service.marked_register)
+    audit_state.register_state("polling_stations", polling_service.station_states)
     for blueprint in (
         audit_views.bp,
         audit_api.bp,
         registration_views.bp,
         registration_api.bp,
+        polling_api.bp,
         import_views.bp,
         setup_views.bp,
     ):

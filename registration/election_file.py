@@ -103,9 +103,12 @@ def parse(data: Any) -> dict[str, Any]:
         "home_country": r.code(data, "", "home_country", COUNTRY),
         "polling_day": r.date(data, "", "polling_day"),
         "voting_rule": r.get(data, "", "voting_rule", str, "assigned_station"),
+        "counting": r.get(data, "", "counting", str, "cvr"),
     }
     if election["voting_rule"] not in ("assigned_station", "any_station", None):
         problems.add("voting_rule", "must be 'assigned_station' or 'any_station'")
+    if election["counting"] not in ("cvr", "tally_sheet", None):
+        problems.add("counting", "must be 'cvr' or 'tally_sheet'")
     rules = r.get(data, "", "eligibility", dict) or {}
     election["minimum_age"] = age = r.get(rules, "eligibility", "minimum_age", int, 18)
     if isinstance(age, int) and not 0 <= age <= 120:

@@ -45,6 +45,7 @@ class Election(Base):
             "status IN ('setup', 'registration_open', 'exhibition', 'frozen')", name="status_known"
         ),
         CheckConstraint("voting_rule IN ('assigned_station', 'any_station')", name="voting_rule_known"),
+        CheckConstraint("counting IN ('cvr', 'tally_sheet')", name="counting_known"),
         CheckConstraint("minimum_age BETWEEN 0 AND 120", name="minimum_age_range"),
         CheckConstraint("documents_required >= 0", name="documents_required_non_negative"),
     )
@@ -55,6 +56,8 @@ class Election(Base):
     home_country: Mapped[str] = mapped_column(String(2))
     polling_day: Mapped[dt.date] = mapped_column(Date)
     voting_rule: Mapped[str] = mapped_column(String(20), default="assigned_station")
+    # How stations count: a cast-vote record per ballot, or a tally sheet typed in twice.
+    counting: Mapped[str] = mapped_column(String(12), default="cvr", server_default="cvr")
     minimum_age: Mapped[int] = mapped_column(default=18)
     accepted_documents: Mapped[list[str]] = mapped_column(JSON, default=list)
     documents_required: Mapped[int] = mapped_column(default=1)

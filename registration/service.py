@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ocv.acting import Actor
-from registration import lists
+from ocv.errors import NotFound
+from registration import lists, regno
 from registration.changes import (
     cancel,
     correct,
@@ -21,10 +22,11 @@ from registration.changes import (
     search_voters,
     transfer,
 )
+from registration.desk import ListedVoter, list_size, voter_by_number, voters_by_name
 from registration.enrolment import ElectionIndex, enrol
-from registration.errors import DuplicateDocument, StationFull, WrongPhase
+from registration.errors import DuplicateDocument, MistypedRegNo, StationFull, WrongPhase
 from registration.lists import list_digest, registry_counts, self_check, station_list
-from registration.models import DuplicateReview, Election, ElectionStatus, Voter
+from registration.models import DuplicateReview, Election, ElectionStatus, Station, Voter
 from registration.objections import decide as decide_objection
 from registration.objections import file as file_objection
 from registration.objections import for_election as objections_of
@@ -47,6 +49,8 @@ from registration.setup import (
 __all__ = [
     "DuplicateDocument",
     "ElectionIndex",
+    "ListedVoter",
+    "MistypedRegNo",
     "StationFull",
     "WrongPhase",
     "advance",
@@ -57,6 +61,7 @@ __all__ = [
     "definition_of",
     "describe",
     "edit_election",
+    "election_of_station",
     "enrol",
     "file_objection",
     "get_election",
@@ -65,7 +70,9 @@ __all__ = [
     "get_voter",
     "list_digest",
     "list_elections",
+    "list_size",
     "load_election",
+    "looks_like_reg_no",
     "notify_objection",
     "objections_of",
     "open_reviews",
@@ -77,7 +84,9 @@ __all__ = [
     "self_check",
     "station_list",
     "transfer",
+    "voter_by_number",
     "voter_count",
+    "voters_by_name",
 ]
 
 
@@ -100,6 +109,29 @@ def advance(session: Session, actor: Actor, election: Election, to: str) -> Elec
     elif to == ElectionStatus.FROZEN.value:
         election.frozen_digest = lists.publish(session, actor, election, "final")
     return election
+
+
+def election_of_station(session: Session, station: str, election: str | None = None) -> str:
+    """The code of the election that holds `station` (the latest by polling day), or of
+    `election` if it holds it. NotFound otherwise."""
+    query = (
+        select(Election.code)
+        .join(Station, Station.election_id == Election.id)
+        .where(Station.code == station.strip().upper())
+        .order_by(Election.polling_day.desc())
+        .limit(1)
+    )
+    if election:
+        query = query.where(Election.code == election.strip().upper())
+    code = session.scalar(query)
+    if code is None:
+        raise NotFound(f"No station {station!r}" + (f" in {election}." if election else "."))
+    return code
+
+
+def looks_like_reg_no(text: str) -> bool:
+    """Whether `text` is a registration number (typed, or read from a card's QR code)."""
+    return regno.is_valid(text)
 
 
 def voter_count(session: Session, election: Election) -> int:

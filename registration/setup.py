@@ -138,6 +138,7 @@ MEMBERS = {
     "home_country": "home_country",
     "polling_day": "polling_day",
     "voting_rule": "voting_rule",
+    "counting": "counting",
     "minimum_age": "eligibility.minimum_age",
     "accepted_documents": "eligibility.documents.accepted",
     "documents_required": "eligibility.documents.required",
@@ -157,6 +158,7 @@ def _apply(session: Session, election: Election, spec: dict[str, Any]) -> None:
     election.home_country = spec["home_country"]
     election.polling_day = spec["polling_day"]
     election.voting_rule = spec["voting_rule"]
+    election.counting = spec["counting"]
     election.minimum_age = spec["minimum_age"]
     election.accepted_documents = spec["accepted_documents"]
     election.documents_required = spec["documents_required"]
@@ -208,6 +210,7 @@ def definition_of(election: Election) -> dict[str, Any]:
             },
         },
         "voting_rule": election.voting_rule,
+        "counting": election.counting,
         "constituencies": [{"code": c.code, "name": c.name, "kind": c.kind} for c in constituencies],
         "contests": [
             {"code": c.code, "name": c.name, "votes_allowed": c.votes_allowed, "choices": list(c.choices)}
@@ -283,6 +286,7 @@ def describe(election: Election) -> dict[str, Any]:
         "home_country": election.home_country,
         "polling_day": election.polling_day.isoformat(),
         "voting_rule": election.voting_rule,
+        "counting": election.counting,
         "eligibility": {
             "minimum_age": election.minimum_age,
             "documents": {"accepted": election.accepted_documents, "required": election.documents_required},

@@ -66,6 +66,19 @@ ACCESS: dict[str, object] = {
     "registration.objection_list": OFFICERS,
     # The walker's station is the sample's: its own officials read its list.
     "registration.station_list": OFFICERS | {Role.PRESIDING_OFFICER, Role.CLERK},
+    # Polling at the walker's station (its officials are the sample station's).
+    "polling_api.status": PUBLIC,
+    "polling_api.protocol": PUBLIC,
+    **dict.fromkeys(
+        [f"polling_api.{name}" for name in ("open_station", "close_station", "pause_station", "resupply")]
+        + [f"polling_api.{name}" for name in ("transfer", "undo_check_in", "finish_count", "sign", "submit")],
+        frozenset({Role.PRESIDING_OFFICER}),
+    ),
+    **dict.fromkeys(
+        [f"polling_api.{name}" for name in ("check_in", "spoiled", "tendered", "cvrs", "tally_sheet")],
+        frozenset({Role.PRESIDING_OFFICER, Role.CLERK}),
+    ),
+    "polling_api.countersign": frozenset({Role.ADMIN, Role.TALLY_OFFICER, Role.OBSERVER}),
     "registration_api.elections": PUBLIC,
     "registration_api.election": PUBLIC,
     "registration_api.enrol": OFFICERS,

@@ -1,0 +1,18 @@
+"""Polling's errors: each maps to an HTTP status, a flash and a CLI exit code via OCVError."""
+
+from ocv.errors import Conflict, InvalidState, ValidationError
+
+
+class AlreadyVoted(Conflict):
+    """The voter is marked already: where and when (station time zone aside, UTC)."""
+
+    def __init__(self, reg_no: str, station: str, time: str) -> None:
+        super().__init__(f"{reg_no} already voted at {station} at {time}.", station=station, time=time)
+
+
+class WrongStationState(InvalidState):
+    """The station's lifecycle does not allow this now."""
+
+
+class Unbalanced(ValidationError):
+    """A protocol whose checks do not all hold needs a written explanation to be signed."""

@@ -1,0 +1,226 @@
+"""Polling's public operations: the only module other packages may call.
+
+Every operation takes the station by election and station code, and an actor; station
+officials act only at their own station (`ocv.acting.authorize`). The work is split by
+topic: stations (lifecycle, accounts), checkin (the desk), counting, protocol.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ocv.acting import Actor, may
+from ocv.auth.permissions import Permission
+from polling import checkin, counting, protocol, stations
+from polling.models import Mark, Movement, PollingStation, Protocol
+from polling.stations import Place, accounts
+from registration import service as registry
+
+RUN_OUT_ALERT = 50  # papers of a style left: the presiding officer's page warns
+
+
+def _at(session: Session, election: str, station: str) -> Place:
+    return stations.place(session, election, station)
+
+
+def open_station(
+    session: Session, actor: Actor, election: str, station: str, body: dict[str, Any]
+) -> PollingStation:
+    where = _at(session, election, station)
+    return stations.open_station(
+        session,
+        actor,
+        where,
+        body.get("ballots"),
+        body.get("seals"),
+        body.get("officials"),
+        str(body.get("explanation") or ""),
+    )
+
+
+def pause_station(
+    session: Session, actor: Actor, election: str, station: str, body: dict[str, Any]
+) -> PollingStation:
+    return stations.pause(
+        session, actor, _at(session, election, station), body.get("unused"), body.get("seals")
+    )
+
+
+def close_station(
+    session: Session, actor: Actor, election: str, station: str, body: dict[str, Any]
+) -> PollingStation:
+    return stations.close(
+        session, actor, _at(session, election, station), body.get("unused"), body.get("seals")
+    )
+
+
+def resupply(session: Session, actor: Actor, election: str, station: str, body: dict[str, Any]) -> None:
+    where = _at(session, election, station)
+    stations.move_ballots(
+        session,
+        actor,
+        where,
+        Movement.RESUPPLIED,
+        str(body.get("ballot_style")),
+        body.get("count"),
+        body.get("reason"),
+    )
+
+
+def transfer_out(session: Session, actor: Actor, election: str, station: str, body: dict[str, Any]) -> None:
+    where = _at(session, election, station)
+    stations.move_ballots(
+        session,
+        actor,
+        where,
+        Movement.TRANSFERRED,
+        str(body.get("ballot_style")),
+        body.get("count"),
+        body.get("reason"),
+    )
+
+
+def check_in(session: Session, actor: Actor, election: str, station: str, reg_no: str) -> Mark:
+    return checkin.check_in(session, actor, _at(session, election, station), reg_no)
+
+
+def undo_check_in(
+    session: Session, actor: Actor, election: str, station: str, reg_no: str, reason: str
+) -> None:
+    checkin.undo_check_in(session, actor, _at(session, election, station), reg_no, reason)
+
+
+def spoil(session: Session, actor: Actor, election: str, station: str, reg_no: str) -> None:
+    checkin.spoil(session, actor, _at(session, election, station), reg_no)
+
+
+def tendered(
+    session: Session, actor: Actor, election: str, station: str, ballot_style: str, claim: str
+) -> int:
+    return checkin.tendered(session, actor, _at(session, election, station), ballot_style, claim).id
+
+
+def add_cvrs(session: Session, actor: Actor, election: str, station: str, items: Any) -> int:
+    return counting.add_cvrs(session, actor, _at(session, election, station), items)
+
+
+def enter_tally_sheet(session: Session, actor: Actor, election: str, station: str, sheet: Any) -> None:
+    counting.enter_tally_sheet(session, actor, _at(session, election, station), sheet)
+
+
+def finish_count(session: Session, actor: Actor, election: str, station: str) -> None:
+    protocol.finish_count(session, actor, _at(session, election, station))
+
+
+def sign_protocol(
+    session: Session, actor: Actor, election: str, station: str, password: str, explanation: str = ""
+) -> Protocol:
+    return protocol.sign(session, actor, _at(session, election, station), password, explanation)
+
+
+def countersign_protocol(
+    session: Session, actor: Actor, election: str, station: str, password: str
+) -> Protocol:
+    return protocol.countersign(session, actor, _at(session, election, station), password)
+
+
+def submit_protocol(session: Session, actor: Actor, election: str, station: str) -> Protocol:
+    return protocol.submit(session, actor, _at(session, election, station))
+
+
+def station_protocol(session: Session, actor: Actor | None, election: str, station: str) -> dict[str, Any]:
+    """The signed protocol with its signatures, or the figures as they stand (with the
+    reason it cannot be signed yet) before signing."""
+    where = _at(session, election, station)
+    protocol.require_readable(actor, where)
+    signed = protocol.current(session, where)
+    if signed is not None:
+        return {
+            "state": where.polling.state.value,
+            "document": signed.document,
+            "sha256": signed.digest,
+            "signatures": signed.signatures,
+            "submitted_at": signed.submitted_at.isoformat() if signed.submitted_at else None,
+        }
+    document, not_ready = protocol.compute(session, where)
+    return {"state": where.polling.state.value, "document": document, "not_ready": not_ready or None}
+
+
+def station_status(session: Session, actor: Actor | None, election: str, station: str) -> dict[str, Any]:
+    """State and figures anyone may see; the accounts per style and the stock for those who
+    run or watch the station."""
+    where = _at(session, election, station)
+    acc = accounts(session, where)
+    status: dict[str, Any] = {
+        "election": where.election.code,
+        "station": where.code,
+        "name": where.station.name,
+        "state": where.polling.state.value,
+        "polling_days": where.polling.day,
+        "voters_on_list": registry.list_size(session, where.station),
+        "checked_in": sum(acc.checked_in.values()),
+    }
+    if actor is not None and (
+        may(actor, Permission.CHECK_IN_VOTERS, where.code) or may(actor, Permission.OBSERVE)
+    ):
+        status["seals"] = list(where.polling.seals)
+        status["officials"] = list(where.polling.officials)
+        status["ballots"] = {
+            style: {
+                "received": acc.received.get(style, 0),
+                "resupplied": acc.resupplied.get(style, 0),
+                "transferred": acc.transferred.get(style, 0),
+                "issued": acc.issued(style),
+                "spoiled": acc.spoiled.get(style, 0),
+                "stock": acc.stock(style),
+                "last_hour": stations.last_hour_rate(session, where, style),
+            }
+            for style in where.styles()
+        }
+        status["tendered"] = sum(acc.tendered.values())
+    return status
+
+
+def run_out_hours(stock: int, last_hour: int) -> float | None:
+    """Hours until a style runs out at the last hour's rate (None: no one voted lately)."""
+    return round(stock / last_hour, 1) if last_hour else None
+
+
+def turnout_by_hour(session: Session, election: str, station: str) -> list[tuple[Any, int]]:
+    return stations.turnout_by_hour(session, _at(session, election, station))
+
+
+def find_voters(
+    session: Session, actor: Actor, election: str, station: str, query: str
+) -> list[registry.ListedVoter]:
+    """The desk's search: by number (or the QR code's text) first, else by name on the list."""
+    where = _at(session, election, station)
+    text = query.strip()
+    if registry.looks_like_reg_no(text):
+        return [registry.voter_by_number(session, actor, where.election, text)]
+    scope = where.station if where.election.voting_rule == "assigned_station" else None
+    return registry.voters_by_name(session, actor, where.election, text, scope)
+
+
+def marked_register(session: Session) -> dict[str, dict[str, int]]:
+    """Check-ins per election and station: what state digests commit to (counts only)."""
+    counts: dict[str, dict[str, int]] = {}
+    for election, station, n in session.execute(
+        select(Mark.election_code, Mark.station_code, func.count()).group_by(
+            Mark.election_code, Mark.station_code
+        )
+    ):
+        counts.setdefault(election, {})[station] = n
+    return counts
+
+
+def station_states(session: Session) -> dict[str, dict[str, str]]:
+    return {
+        f"{p.election_code}/{p.station_code}": {"state": p.state.value, "day": str(p.day)}
+        for p in session.scalars(
+            select(PollingStation).order_by(PollingStation.election_code, PollingStation.station_code)
+        )
+    }
