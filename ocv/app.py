@@ -24,6 +24,7 @@ from ocv.settings import Settings
 from ocv.views import bp as core_bp
 from polling import api as polling_api
 from polling import service as polling_service
+from polling import views as polling_views
 from polling.events import POLLING_EVENTS
 from registration import api as registration_api
 from registration import import_views, setup_views
@@ -69,6 +70,7 @@ def _wire_domains(app: Flask) -> None:
         registration_views.bp,
         registration_api.bp,
         polling_api.bp,
+        polling_views.bp,
         import_views.bp,
         setup_views.bp,
     ):

@@ -1,5 +1,7 @@
 """The demo: the sample election in `registration/demo/election.json`, its officials and
-a few thousand voters. Development only: the passwords are printed and known."""
+a few thousand voters, the list frozen, polling done at one station (its protocol signed,
+countersigned and submitted) and under way at another. Development only: the passwords
+are printed and known."""
 
 from __future__ import annotations
 
@@ -14,11 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audit import checkpoints
+from audit import keys as audit_keys
 from audit.state import append_digest
 from ocv.acting import Actor
 from ocv.auth import service as accounts
 from ocv.auth.models import User
 from ocv.settings import Settings
+from polling import service as polling
 from registration import service as registration
 
 ELECTION_FILE = Path(__file__).resolve().parent.parent / "registration" / "demo" / "election.json"
@@ -81,9 +85,81 @@ def load(
         registration.advance(session, actor, election, "registration_open")
         for raw in sample_voters(definition, voters):
             registration.enrol(session, settings, actor, election, raw)
+        registration.advance(session, actor, election, "exhibition")
+        registration.advance(session, actor, election, "frozen")
+        _poll(session, actor, election.code)
         append_digest(session)
         checkpoints.issue(session, settings, "demand")
     return logins
+
+
+POLLED, POLLING = "DE-BER-01", "DE-MUC-01"  # polling done at the first, under way at the second
+
+
+def _poll(session: Session, actor: Actor, code: str, seed: int = 2027) -> None:
+    """Polling day at two stations, as their officials would run it."""
+    rng = random.Random(seed)  # noqa: S311 (sample data, not secrets)
+    described = registration.describe(registration.get_election(session, code))
+    styles = {s["code"]: s["contests"] for s in described["ballot_styles"]}
+    contests = {c["code"]: c for c in described["contests"]}
+    for key_owner, role in (("po.deber01", "presiding_officer"), ("observer", "observer")):
+        audit_keys.create_personal_key(
+            session,
+            actor.entry(),
+            owner=key_owner,
+            role=role,
+            password=DEMO_PASSWORD,
+            name=f"{key_owner}-2027",
+        )
+    for station, share in ((POLLED, 0.6), (POLLING, 0.25)):
+        slug = station.lower().replace("-", "")
+        po = Actor.of(accounts.get_user(session, f"po.{slug}"))
+        clerk = Actor.of(accounts.get_user(session, f"clerk.{slug}"))
+        ballots = dict.fromkeys(styles, 400)
+        opening = {
+            "ballots": ballots,
+            "seals": [f"{station}-S1", f"{station}-S2"],
+            "officials": [po.name, clerk.name],
+        }
+        polling.open_station(session, po, code, station, opening)
+        voters = registration.station_list(
+            session, po, registration.get_station(session, registration.get_election(session, code), station)
+        )
+        voted = [v for v in voters if rng.random() < share]
+        for voter in voted:
+            polling.check_in(session, clerk, code, station, voter.reg_no)
+        if station == POLLING:
+            continue
+        polling.spoil(session, clerk, code, station, voted[0].reg_no)
+        polling.tendered(
+            session, clerk, code, station, "BS-EU", "Says she registered in Hamburg; not on any list"
+        )
+        status = polling.station_status(session, po, code, station)
+        unused = {style: b["stock"] for style, b in status["ballots"].items()}
+        polling.close_station(session, po, code, station, {"unused": unused, "seals": [f"{station}-S3"]})
+        cvrs = [_ballot(rng, v.constituency.ballot_style.code, styles, contests) for v in voted]
+        polling.add_cvrs(session, clerk, code, station, {"cvrs": cvrs})
+        polling.finish_count(session, po, code, station)
+        polling.sign_protocol(session, po, code, station, DEMO_PASSWORD)
+        polling.countersign_protocol(
+            session, Actor.of(accounts.get_user(session, "observer")), code, station, DEMO_PASSWORD
+        )
+        polling.submit_protocol(session, po, code, station)
+
+
+def _ballot(
+    rng: random.Random, style: str, styles: dict[str, list[str]], contests: dict[str, Any]
+) -> dict[str, Any]:
+    votes: dict[str, list[str]] = {}
+    invalid: list[str] = []
+    for code in styles[style]:
+        roll = rng.random()
+        if roll < 0.02:
+            invalid.append(code)
+        elif roll > 0.03:  # else blank
+            choices = contests[code]["choices"]
+            votes[code] = rng.sample(choices, rng.randint(1, contests[code]["votes_allowed"]))
+    return {"ballot_style": style, "votes": votes, "invalid": invalid}
 
 
 def _officials(

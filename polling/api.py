@@ -120,8 +120,7 @@ def transfer(station: str) -> tuple[Response, int]:
 
 @bp.post("/<station>/cvrs")
 def cvrs(station: str) -> tuple[Response, int]:
-    body = _body()
-    accepted = service.add_cvrs(request_session(), api_actor(), _election(station), station, body.get("cvrs"))
+    accepted = service.add_cvrs(request_session(), api_actor(), _election(station), station, _body())
     return jsonify({"accepted": accepted}), 201
 
 

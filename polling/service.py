@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ocv.acting import Actor, may
 from ocv.auth.permissions import Permission
-from polling import checkin, counting, protocol, stations
+from polling import checkin, counting, nist, protocol, stations
 from polling.models import Mark, Movement, PollingStation, Protocol
 from polling.stations import Place, accounts
 from registration import service as registry
@@ -103,8 +103,23 @@ def tendered(
     return checkin.tendered(session, actor, _at(session, election, station), ballot_style, claim).id
 
 
-def add_cvrs(session: Session, actor: Actor, election: str, station: str, items: Any) -> int:
-    return counting.add_cvrs(session, actor, _at(session, election, station), items)
+def add_cvrs(session: Session, actor: Actor, election: str, station: str, sent: Any) -> int:
+    """`{"cvrs": [...]}` (or the list itself), or a NIST SP 1500-103 CVR report."""
+    where = _at(session, election, station)
+    items: Any
+    if nist.is_report(sent):
+        by_name = {c.name: c.code for c in where.election.contests}
+        items = [
+            {
+                **cvr,
+                "votes": {by_name.get(k, k): v for k, v in cvr["votes"].items()},
+                "invalid": [by_name.get(k, k) for k in cvr["invalid"]],
+            }
+            for cvr in nist.cvrs_of(sent)
+        ]
+    else:
+        items = sent.get("cvrs") if isinstance(sent, dict) else sent
+    return counting.add_cvrs(session, actor, where, items)
 
 
 def enter_tally_sheet(session: Session, actor: Actor, election: str, station: str, sheet: Any) -> None:

@@ -21,6 +21,7 @@ from ocv.settings import Settings
 from polling.models import CastVoteRecord, Mark
 from registration import service as registry
 from registration.models import Election
+from tests.conftest import csrf_token, login
 from tests.factories import OPERATOR
 from tests.integration.test_bundle_tamper import verify
 from tests.integration.test_cli import run
@@ -293,3 +294,60 @@ def test_the_station_list_is_searched_by_name_across_scripts(db_session: Session
     assert [
         v.reg_no for v in polling.find_voters(db_session, clerk, "GE2027", STATION, day["voters"][2])
     ] == [day["voters"][2]]
+
+
+# --- the pages ---------------------------------------------------------------------------
+
+
+def _form_post(client: FlaskClient, path: str, data: dict[str, object]):  # type: ignore[no-untyped-def]
+    data = {"csrf_token": csrf_token(client, f"/stations/{STATION}"), **data}
+    return client.post(f"/stations/{STATION}{path}", data=data)
+
+
+def test_the_desk_page_opens_finds_and_checks_voters_in(
+    client: FlaskClient, day, db_session: Session
+) -> None:  # type: ignore[no-untyped-def]
+    amira = day["voters"][0]
+    assert login(client, "po").status_code == 302
+    page = client.get(f"/stations/{STATION}")
+    assert page.status_code == 200
+    assert "Ballot papers received: BS-EU" in page.get_data(as_text=True)
+    opening = {f"style_{s}": n for s, n in BALLOTS.items()} | {
+        "seals": "S-1\nS-2",
+        "officials": "Petra Oster",
+    }
+    refused = _form_post(client, "/open", {**opening, "seals": ""})
+    assert refused.status_code == 422
+    assert _form_post(client, "/open", opening).status_code == 303
+    found = client.get(f"/stations/{STATION}?q=Amira+Hadad").get_data(as_text=True)
+    assert "Haddad, Amira" in found
+    assert _form_post(client, "/checkin", {"reg_no": amira}).status_code == 303
+    again = _form_post(client, "/checkin", {"reg_no": amira})
+    assert again.status_code == 409
+    assert "already voted at DE-BER-01" in again.get_data(as_text=True)
+    assert db_session.scalar(select(func.count()).select_from(Mark)) == 1
+
+
+NIST_REPORT = Path(__file__).parents[1] / "polling_data" / "nist_cvr_report.json"
+
+
+def test_a_scanners_nist_cvr_report_is_imported_by_the_cli(  # type: ignore[no-untyped-def]
+    app: Flask, client: FlaskClient, day, db_session: Session, tmp_path: Path
+) -> None:
+    _open(client, day)
+    close = {"unused": {"BS-EU": 20, "BS-ME": 5, "BS-HOME": 5}, "seals": ["S-101"]}
+    assert _post(client, "/close", day["po"], close).status_code == 200
+    broken = tmp_path / "broken.json"
+    report = json.loads(NIST_REPORT.read_text(encoding="utf-8"))
+    broken.write_text(json.dumps({k: v for k, v in report.items() if k != "Version"}), encoding="utf-8")
+    refused = run(app, "station", "cvrs", STATION, str(broken))
+    assert refused.exit_code == 65
+    assert "Not a NIST SP 1500-103 CVR report" in refused.output
+    result = run(app, "--as", "Petra Oster", "station", "cvrs", STATION, str(NIST_REPORT))
+    assert result.exit_code == 0, result.output
+    assert "1 cast-vote records stored" in result.output
+    [cvr] = db_session.scalars(select(CastVoteRecord)).all()
+    assert (cvr.ballot_style, cvr.selections, cvr.invalid) == ("BS-EU", {"PRES": ["Amira Haddad"]}, ["REF-1"])
+    [counted] = _entries(db_session, "polling.ballots_counted")
+    assert counted["actor"] == {"user": "Petra Oster", "role": "operator"}
+    assert counted["payload"]["count"] == 1

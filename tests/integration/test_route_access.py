@@ -79,6 +79,17 @@ ACCESS: dict[str, object] = {
         frozenset({Role.PRESIDING_OFFICER, Role.CLERK}),
     ),
     "polling_api.countersign": frozenset({Role.ADMIN, Role.TALLY_OFFICER, Role.OBSERVER}),
+    "polling.station_page": SIGNED_IN,
+    "polling.protocol": PUBLIC,
+    **dict.fromkeys(
+        [f"polling.{name}" for name in ("check_in", "spoil", "tendered", "ballot")],
+        frozenset({Role.PRESIDING_OFFICER, Role.CLERK}),
+    ),
+    **dict.fromkeys(
+        [f"polling.{name}" for name in ("undo", "move", "open_station", "close", "step", "sign")],
+        frozenset({Role.PRESIDING_OFFICER}),
+    ),
+    "polling.countersign": frozenset({Role.ADMIN, Role.TALLY_OFFICER, Role.OBSERVER}),
     "registration_api.elections": PUBLIC,
     "registration_api.election": PUBLIC,
     "registration_api.enrol": OFFICERS,
@@ -100,6 +111,8 @@ SAMPLE_ARGS = {
     "reg_no": "2222-2222-2",
     "job_id": "x",
     "station": "DE-BER-01",
+    "how": "close",
+    "step": "finish",
 }
 ARG_OVERRIDES = {"registration.voter_action": {"action": "cancel"}}
 ROLES = [None, *Role]

@@ -1,0 +1,330 @@
+"""Polling pages: the station's desk and its presiding officer's page (one page whose
+parts follow the station's state and who looks), and the printable results protocol."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Callable
+from typing import Any
+
+import segno
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from flask_wtf import FlaskForm
+from wtforms import SelectChoice
+
+from ocv.acting import Actor, authorize, may
+from ocv.auth.permissions import Permission
+from ocv.db import mark_for_rollback, request_session
+from ocv.errors import OCVError, ValidationError
+from ocv.web import signed_in_actor, signed_in_user
+from polling import forms, service
+from registration import service as registry
+
+bp = Blueprint("polling", __name__, template_folder="templates")
+
+
+def _election(station: str) -> str:
+    return registry.election_of_station(request_session(), station, request.args.get("election"))
+
+
+def _page(station: str, status: int = 200, **forms_given: FlaskForm) -> tuple[str, int]:
+    session, actor = request_session(), signed_in_actor()
+    election = _election(station)
+    state = service.station_status(session, actor, election, station)
+    described = registry.describe(registry.get_election(session, election))
+    styles = [s["code"] for s in described["ballot_styles"]]
+    contests = {c.code: c for c in registry.get_election(session, election).contests}
+    style = request.args.get("style") or (styles[0] if styles else "")
+    query = forms.SearchForm(request.args)
+    found: list[Any] = []
+    search_error = None
+    if query.q.data and state["state"] == "polling":
+        try:
+            found = service.find_voters(session, actor, election, station, query.q.data)
+        except OCVError as error:
+            search_error = error.message
+    zone = zoneinfo.ZoneInfo(
+        registry.get_station(session, registry.get_election(session, election), station).time_zone
+    )
+    turnout = [
+        (hour.astimezone(zone).strftime("%H:00"), n)
+        for hour, n in service.turnout_by_hour(session, election, station)
+    ]
+    tendered = forms.TenderedForm()
+    tendered.ballot_style.choices = [SelectChoice(s, s) for s in styles]
+    move = forms.MoveForm()
+    move.ballot_style.choices = [SelectChoice(s, s) for s in styles]
+    style_contests = [
+        contests[c] for s in described["ballot_styles"] if s["code"] == style for c in s["contests"]
+    ]
+    context = {
+        "election": election,
+        "station": station,
+        "status": state,
+        "styles": styles,
+        "counting": described.get("counting", "cvr"),
+        "can_run": may(actor, Permission.RUN_STATION, station),
+        "can_desk": may(actor, Permission.CHECK_IN_VOTERS, station),
+        "can_observe": may(actor, Permission.OBSERVE),
+        "query": query,
+        "found": found,
+        "search_error": search_error,
+        "turnout": turnout,
+        "alert": service.RUN_OUT_ALERT,
+        "run_out": service.run_out_hours,
+        "checkin_form": forms.CheckInForm(formdata=None),
+        "spoil_form": forms.SpoilForm(formdata=None),
+        "undo_form": forms.UndoForm(formdata=None),
+        "tendered_form": tendered,
+        "move_form": move,
+        "open_form": forms.for_styles(styles, opening=True),
+        "close_form": forms.for_styles(styles, opening=False),
+        "ballot_style": style,
+        "ballot_form": forms.ballot_form(style, style_contests) if style else None,
+        "sign_form": forms.SignForm(formdata=None),
+        "countersign_form": forms.CountersignForm(formdata=None),
+        "action_form": forms.ActionForm(),
+        **forms_given,
+    }
+    return render_template("polling/station.html", **context), status
+
+
+@bp.get("/stations/<station>")
+@login_required
+def station_page(station: str) -> tuple[str, int]:
+    return _page(station)
+
+
+# Who may send each form: refused before its content is looked at (the service decides again).
+_SENDERS = {
+    **dict.fromkeys(
+        ("checkin_form", "spoil_form", "tendered_form", "ballot_form"), Permission.CHECK_IN_VOTERS
+    ),
+    **dict.fromkeys(
+        ("undo_form", "move_form", "open_form", "close_form", "action_form"), Permission.RUN_STATION
+    ),
+    "sign_form": Permission.RUN_STATION,
+    "countersign_form": Permission.OBSERVE,
+}
+
+
+def _act(station: str, form: FlaskForm, name: str, act: Callable[[Actor, str], object], done: str) -> Any:
+    """Run one action of the page; a refusal shows the page again with its reason and the
+    status it deserves, and changes nothing."""
+    permission = _SENDERS[name]
+    authorize(signed_in_actor(), permission, None if permission is Permission.OBSERVE else station)
+    if not form.validate_on_submit():
+        problems = "; ".join(
+            f"{form[k].label.text}: {' '.join(v)}" for k, v in form.errors.items() if k in form
+        )
+        flash(problems or _("Fill in the form."), "error")
+        return _page(station, 422, **{name: form})
+    try:
+        act(signed_in_actor(), _election(station))
+    except ValidationError as error:
+        mark_for_rollback()
+        details = [m for messages in error.fields.values() for m in messages if m != error.message]
+        flash(" ".join([error.message, *details[:5]]), "error")
+        return _page(station, error.http_status, **{name: form})
+    except OCVError as error:
+        mark_for_rollback()
+        flash(error.message, "error")
+        return _page(station, error.http_status, **{name: form})
+    flash(done, "success")
+    return redirect(url_for("polling.station_page", station=station, style=request.args.get("style")), 303)
+
+
+@bp.post("/stations/<station>/checkin")
+@login_required
+def check_in(station: str) -> Any:
+    form = forms.CheckInForm()
+    session = request_session()
+
+    def act(actor: Actor, election: str) -> None:
+        mark = service.check_in(session, actor, election, station, form.reg_no.data or "")
+        flash(_("Hand out a ballot of style %(style)s.", style=mark.ballot_style), "success")
+
+    return _act(station, form, "checkin_form", act, _("Checked in."))
+
+
+@bp.post("/stations/<station>/spoil")
+@login_required
+def spoil(station: str) -> Any:
+    form = forms.SpoilForm()
+    return _act(
+        station,
+        form,
+        "spoil_form",
+        lambda actor, election: service.spoil(
+            request_session(), actor, election, station, form.reg_no.data or ""
+        ),
+        _("Spoiled ballot recorded: hand out its replacement."),
+    )
+
+
+@bp.post("/stations/<station>/undo")
+@login_required
+def undo(station: str) -> Any:
+    form = forms.UndoForm()
+    return _act(
+        station,
+        form,
+        "undo_form",
+        lambda actor, election: service.undo_check_in(
+            request_session(), actor, election, station, form.reg_no.data or "", form.reason.data or ""
+        ),
+        _("The check-in is undone."),
+    )
+
+
+@bp.post("/stations/<station>/tendered")
+@login_required
+def tendered(station: str) -> Any:
+    form = forms.TenderedForm()
+    form.ballot_style.choices = [SelectChoice(form.ballot_style.data or "", "")]
+    return _act(
+        station,
+        form,
+        "tendered_form",
+        lambda actor, election: service.tendered(
+            request_session(), actor, election, station, form.ballot_style.data or "", form.claim.data or ""
+        ),
+        _("Tendered ballot recorded: seal it in its envelope, apart."),
+    )
+
+
+@bp.post("/stations/<station>/move")
+@login_required
+def move(station: str) -> Any:
+    form = forms.MoveForm()
+    form.ballot_style.choices = [SelectChoice(form.ballot_style.data or "", "")]
+    body = {"ballot_style": form.ballot_style.data, "count": form.count.data, "reason": form.reason.data}
+
+    def act(actor: Actor, election: str) -> None:
+        move = service.resupply if form.kind.data == "resupplied" else service.transfer_out
+        move(request_session(), actor, election, station, body)
+
+    return _act(station, form, "move_form", act, _("Ballot papers recorded."))
+
+
+def _styles(station: str) -> list[str]:
+    election = registry.get_election(request_session(), _election(station))
+    return [s.code for s in election.ballot_styles]
+
+
+@bp.post("/stations/<station>/open")
+@login_required
+def open_station(station: str) -> Any:
+    styles = _styles(station)
+    form = forms.for_styles(styles, opening=True)
+
+    def act(actor: Actor, election: str) -> None:
+        body = {
+            "ballots": forms.per_style(form, styles),
+            "seals": forms.lines(form["seals"].data),
+            "officials": forms.lines(form["officials"].data),
+            "explanation": form["explanation"].data or "",
+        }
+        service.open_station(request_session(), actor, election, station, body)
+
+    return _act(station, form, "open_form", act, _("The station is open."))
+
+
+@bp.post("/stations/<station>/<any(close, pause):how>")
+@login_required
+def close(station: str, how: str) -> Any:
+    styles = _styles(station)
+    form = forms.for_styles(styles, opening=False)
+
+    def act(actor: Actor, election: str) -> None:
+        body = {"unused": forms.per_style(form, styles), "seals": forms.lines(form["seals"].data)}
+        closing = service.close_station if how == "close" else service.pause_station
+        closing(request_session(), actor, election, station, body)
+
+    done = _("Polling is closed: count the ballots.") if how == "close" else _("Closed for the night.")
+    return _act(station, form, "close_form", act, done)
+
+
+@bp.post("/stations/<station>/ballot")
+@login_required
+def ballot(station: str) -> Any:
+    session = request_session()
+    election_code = _election(station)
+    election = registry.get_election(session, election_code)
+    style = request.args.get("style", "")
+    carried = next((s.contest_codes for s in election.ballot_styles if s.code == style), [])
+    contests = [c for c in election.contests if c.code in carried]
+    form = forms.ballot_form(style, contests)
+    return _act(
+        station,
+        form,
+        "ballot_form",
+        lambda actor, code: service.add_cvrs(
+            session, actor, code, station, [forms.cvr_of(form, style, contests)]
+        ),
+        _("Ballot recorded."),
+    )
+
+
+@bp.post("/stations/<station>/<any(finish, submit):step>")
+@login_required
+def step(station: str, step: str) -> Any:
+    form = forms.ActionForm()
+
+    def act(actor: Actor, election: str) -> None:
+        (service.finish_count if step == "finish" else service.submit_protocol)(
+            request_session(), actor, election, station
+        )
+
+    done = (
+        _("The count is finished: check the protocol and sign it.") if step == "finish" else _("Submitted.")
+    )
+    return _act(station, form, "action_form", act, done)
+
+
+@bp.post("/stations/<station>/sign")
+@login_required
+def sign(station: str) -> Any:
+    form = forms.SignForm()
+    return _act(
+        station,
+        form,
+        "sign_form",
+        lambda actor, election: service.sign_protocol(
+            request_session(), actor, election, station, form.password.data or "", form.explanation.data or ""
+        ),
+        _("The protocol is signed."),
+    )
+
+
+@bp.post("/stations/<station>/countersign")
+@login_required
+def countersign(station: str) -> Any:
+    form = forms.CountersignForm()
+    return _act(
+        station,
+        form,
+        "countersign_form",
+        lambda actor, election: service.countersign_protocol(
+            request_session(), actor, election, station, form.password.data or ""
+        ),
+        _("Countersigned."),
+    )
+
+
+@bp.get("/stations/<station>/protocol")
+def protocol(station: str) -> str:
+    """The form to print and post at the door: public once submitted."""
+    user = signed_in_user()
+    protocol = service.station_protocol(
+        request_session(), Actor.of(user) if user else None, _election(station), station
+    )
+    digest = protocol.get("sha256")
+    qr = segno.make(f"sha256:{digest}", error="m").svg_inline(scale=3, dark="#111") if digest else None
+    printed = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return render_template(
+        "polling/protocol.html", station=station, protocol=protocol, qr=qr, printed=printed
+    )
