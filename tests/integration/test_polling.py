@@ -351,3 +351,36 @@ def test_a_scanners_nist_cvr_report_is_imported_by_the_cli(  # type: ignore[no-u
     [counted] = _entries(db_session, "polling.ballots_counted")
     assert counted["actor"] == {"user": "Petra Oster", "role": "operator"}
     assert counted["payload"]["count"] == 1
+
+
+def test_nothing_links_a_check_in_to_a_ballot(client: FlaskClient, day, db_session: Session) -> None:  # type: ignore[no-untyped-def]
+    """docs/ballot-secrecy.md, point by point."""
+    _open(client, day)
+    amira = day["voters"][0]
+    assert _post(client, "/checkins", day["clerk"], {"reg_no": amira}).status_code == 201
+    assert (
+        _post(client, "/cvrs", day["clerk"], {"cvrs": BALLOTS_CAST[:1]}).status_code == 409
+    )  # not while polling
+    close = {"unused": {"BS-EU": 19, "BS-ME": 5, "BS-HOME": 5}, "seals": ["S-101"]}
+    assert _post(client, "/close", day["po"], close).status_code == 200
+    assert _post(client, "/cvrs", day["clerk"], {"cvrs": BALLOTS_CAST[:1]}).status_code == 201
+    assert {c.name for c in CastVoteRecord.__table__.columns} == {
+        "id",
+        "polling_station_id",
+        "ballot_style",
+        "selections",
+        "invalid",
+    }
+    [cvr] = db_session.scalars(select(CastVoteRecord)).all()
+    assert len(cvr.id) == 32
+    assert int(cvr.id, 16)  # random hex, not a sequence number
+    entries = [json.loads(leaf) for leaf in db_session.scalars(select(Entry.leaf).order_by(Entry.seq))]
+    closed = next(e["seq"] for e in entries if e["type"] == "polling.station_closed")
+    counted = [e for e in entries if e["type"] == "polling.ballots_counted"]
+    assert counted
+    assert all(e["seq"] > closed for e in counted)
+    assert all(set(e["payload"]) == {"station", "count", "root"} for e in counted)
+    ballot_entries = [
+        e for e in entries if e["type"] in ("polling.ballots_counted", "polling.protocol_signed")
+    ]
+    assert all(amira not in json.dumps(e) for e in ballot_entries)
