@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# axe-core for the browser tests' accessibility sweep, from the npm registry (package.json).
+AXE := node_modules/axe-core/axe.min.js
 export FLASK_APP := wsgi:app
 
 .PHONY: run test install lint bench demo-db translations extract-messages update-messages compile-messages clean
@@ -15,7 +17,11 @@ $(STAMP): $(BIN)/python setup.cfg constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP) compile-messages
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --silent
+	touch $(AXE)
+
+install: $(STAMP) $(AXE) compile-messages
 
 # Development server on the embedded SQLite database, loaded with the demo election.
 run: install
@@ -45,4 +51,4 @@ compile-messages: $(STAMP)
 	$(BIN)/pybabel compile -f -d ocv/translations
 
 clean:
-	rm -rf $(VENV) instance build *.egg-info
+	rm -rf $(VENV) node_modules instance build *.egg-info

@@ -74,14 +74,16 @@ def _visits(open_page: Callable[[], tuple[BrowserContext, Page]], url: str, repe
 def _summary(name: str, runs: list, floor: float) -> None:
     median = statistics.median(r[0] for r in runs)
     _, size, requests = runs[-1]
-    report(name, median, "ms", floor, median / floor, f"{size / 1024:.1f} KB on the wire, {requests} requests")
+    report(
+        name, median, "ms", floor, median / floor, f"{size / 1024:.1f} KB on the wire, {requests} requests"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--voters", type=int, default=600)
-    args = parser.parse_args()
+    args, _ = parser.parse_known_args()  # `python -m bench` passes every benchmark the same flags
     with tempfile.TemporaryDirectory() as tmp:
         port = _free_port()
         env = {
@@ -113,7 +115,9 @@ def main() -> None:
                 except OSError:
                     time.sleep(0.1)
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox"])
+                browser = playwright.chromium.launch(
+                    executable_path=CHROMIUM, args=["--headless", "--no-sandbox"]
+                )
 
                 def phone() -> tuple[BrowserContext, Page]:
                     context = browser.new_context(viewport=PHONE, is_mobile=True, locale="ar")
@@ -129,7 +133,9 @@ def main() -> None:
                     page.wait_for_url(base + "/")
                     return context, page
 
-                floor = statistics.median(r[0] for r in _visits(phone, base + "/healthz", args.repeat)["first"])
+                floor = statistics.median(
+                    r[0] for r in _visits(phone, base + "/healthz", args.repeat)["first"]
+                )
                 check = _visits(phone, base + "/check", args.repeat)
                 enrol = _visits(officer, base + "/elections/GE2027/enrol", args.repeat)
                 browser.close()

@@ -23,7 +23,7 @@ from registration.changes import (
 )
 from registration.enrolment import ElectionIndex, enrol
 from registration.errors import DuplicateDocument, StationFull, WrongPhase
-from registration.lists import registry_counts, self_check, station_list
+from registration.lists import registry_counts, self_check, station_list, station_list_page
 from registration.models import DuplicateReview, Election, ElectionStatus, Voter
 from registration.setup import advance as _advance
 from registration.setup import (
@@ -63,6 +63,7 @@ __all__ = [
     "search_voters",
     "self_check",
     "station_list",
+    "station_list_page",
     "transfer",
     "voter_count",
 ]

@@ -20,7 +20,7 @@ from ocv.db import mark_for_rollback, request_session
 from ocv.errors import NotFound, ValidationError
 from ocv.security import limiter
 from ocv.web import current_settings, show_errors, signed_in_user
-from registration import lists, objections, regno, service
+from registration import objections, regno, service
 from registration.errors import MistypedRegNo
 from registration.forms import (
     ElectionFileForm,
@@ -425,11 +425,5 @@ def station_list(code: str, station: str) -> str:
     session = request_session()
     e = _election(code)
     s = service.get_station(session, e, station)
-    voters_ = service.station_list(session, s)
-    return render_template(
-        "registration/station_list.html",
-        election=e,
-        station=s,
-        voters=voters_,
-        digest=lists.list_digest(voters_),
-    )
+    page = service.station_list_page(session, s, request.args.get("page", 1, type=int) or 1)
+    return render_template("registration/station_list.html", election=e, station=s, page=page)
