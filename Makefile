@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# axe-core for the browser tests' accessibility sweep, from the npm registry (package.json).
+# axe-core for the browser tests' accessibility sweep, from the npm registry (package.json):
+# `make test` fetches it; `make run` needs no npm.
 AXE := node_modules/axe-core/axe.min.js
 export FLASK_APP := wsgi:app
 
@@ -21,7 +22,7 @@ $(AXE): package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts --silent
 	touch $(AXE)
 
-install: $(STAMP) $(AXE) compile-messages
+install: $(STAMP) compile-messages
 
 # Development server on the embedded SQLite database, loaded with the demo election.
 run: install
@@ -29,7 +30,7 @@ run: install
 	OCV_ENV=development $(BIN)/ocv demo
 	OCV_ENV=development $(BIN)/ocv serve
 
-test: install
+test: install $(AXE)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install

@@ -3,7 +3,8 @@ immutable: a repeat visit asks for none of them, and a changed file gets a new n
 
 `url_for('static', filename='ocv.css')` gives the hashed name by itself, so templates name
 files as they are. The plain name is still served, revalidated on every use. Files are read
-once at startup, kept in memory and gzipped there, beside the file as it is."""
+once at startup (restart the server after editing one), kept in memory and gzipped there,
+beside the file as it is."""
 
 from __future__ import annotations
 
