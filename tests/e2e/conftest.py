@@ -43,6 +43,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "e2e" in str(item.path):
             item.add_marker(pytest.mark.e2e)
+    # The accessibility sweep runs last: the numbers the workflows read (objection 1...)
+    # stay theirs, and the sweep walks the pages as the workflows left them.
+    items.sort(key=lambda item: item.path.name == "test_accessibility.py")
 
 
 @pytest.fixture(scope="session")
