@@ -191,13 +191,12 @@ def _officer_steps(page: Page, base: str, data: dict[str, str], tmp: Path) -> di
     return {**data, "job": job, "seq": seq}
 
 
-def _two_step_on(page: Page, base: str) -> str:
+def _two_step_on(page: Page, base: str) -> None:
     page.goto(base + "/account/two-step")
     secret = page.inner_text("main code.token").strip()
     page.fill("#code", pyotp.TOTP(secret).now())
     page.click("#submit")
     page.wait_for_selector("main p.flash.success")
-    return secret
 
 
 @pytest.fixture(scope="module")
