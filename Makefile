@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# axe-core for the browser tests' accessibility sweep, from the npm registry (package.json):
+# `make test` fetches it; `make run` needs no npm.
+AXE := node_modules/axe-core/axe.min.js
 export FLASK_APP := wsgi:app
 
 .PHONY: run test install lint bench demo-db translations extract-messages update-messages compile-messages clean
@@ -15,6 +18,10 @@ $(STAMP): $(BIN)/python setup.cfg constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --silent
+	touch $(AXE)
+
 install: $(STAMP) compile-messages
 
 # Development server on the embedded SQLite database, loaded with the demo election.
@@ -23,7 +30,7 @@ run: install
 	OCV_ENV=development $(BIN)/ocv demo
 	OCV_ENV=development $(BIN)/ocv serve
 
-test: install
+test: install $(AXE)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
@@ -45,4 +52,4 @@ compile-messages: $(STAMP)
 	$(BIN)/pybabel compile -f -d ocv/translations
 
 clean:
-	rm -rf $(VENV) instance build *.egg-info
+	rm -rf $(VENV) node_modules instance build *.egg-info

@@ -11,10 +11,12 @@ from audit import state as audit_state
 from audit import views as audit_views
 from audit.events import AUDIT_EVENTS
 from ocv import acting, events
+from ocv.assets import init_assets
 from ocv.auth import service as accounts
 from ocv.auth import views as auth_views
 from ocv.auth.events import AUTH_EVENTS
 from ocv.auth.session import init_login
+from ocv.compression import init_compression
 from ocv.db import Database
 from ocv.errors_web import init_error_handlers
 from ocv.i18n import init_i18n
@@ -41,6 +43,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["TESTING"] = settings.env == "test"
 
     init_logging(app, settings.json_logs)
+    init_compression(app)  # registered first, so it runs after every other after_request
+    init_assets(app)
     Database(settings.resolved_database_url).init_app(app)
     init_security(app, settings)
     init_i18n(app, settings.languages, settings.default_language)

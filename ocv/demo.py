@@ -74,9 +74,10 @@ HOME = ("N-01", "C-02", "S-03")
 
 
 def load(
-    session: Session, settings: Settings, actor: Actor, voters: int = VOTERS
+    session: Session, settings: Settings, actor: Actor, voters: int = VOTERS, *, poll: bool = True
 ) -> list[tuple[str, str, str | None]]:
-    """Create what does not exist yet; return the sign-ins as (username, role, station)."""
+    """Create what does not exist yet; return the sign-ins as (username, role, station).
+    `poll`: freeze the list and run the polling day (else registration stays open)."""
     definition = json.loads(ELECTION_FILE.read_text(encoding="utf-8"))
     logins = _officials(session, settings, actor, definition)
     existing = {e.code for e in registration.list_elections(session)}
@@ -85,9 +86,10 @@ def load(
         registration.advance(session, actor, election, "registration_open")
         for raw in sample_voters(definition, voters):
             registration.enrol(session, settings, actor, election, raw)
-        registration.advance(session, actor, election, "exhibition")
-        registration.advance(session, actor, election, "frozen")
-        _poll(session, actor, election.code)
+        if poll:
+            registration.advance(session, actor, election, "exhibition")
+            registration.advance(session, actor, election, "frozen")
+            polling_day(session, actor, election.code)
         append_digest(session)
         checkpoints.issue(session, settings, "demand")
     return logins
@@ -96,7 +98,7 @@ def load(
 POLLED, POLLING = "DE-BER-01", "DE-MUC-01"  # polling done at the first, under way at the second
 
 
-def _poll(session: Session, actor: Actor, code: str, seed: int = 2027) -> None:
+def polling_day(session: Session, actor: Actor, code: str, seed: int = 2027) -> None:
     """Polling day at two stations, as their officials would run it."""
     rng = random.Random(seed)  # noqa: S311 (sample data, not secrets)
     described = registration.describe(registration.get_election(session, code))

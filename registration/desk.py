@@ -102,7 +102,12 @@ def voters_by_name(
     found = _voters(election).where(Voter.status == VoterStatus.REGISTERED)
     if station is not None:
         found = found.where(Voter.station_id == station.id)
-    scored = [(names.name_similarity(wanted, name_parts(v)), v) for v in session.scalars(found).unique()]
+    if len(words) == 1:  # one name: the family's, the given one, the father's
+        scored = [
+            (names.best_part_similarity(words[0], name_parts(v)), v) for v in session.scalars(found).unique()
+        ]
+    else:
+        scored = [(names.name_similarity(wanted, name_parts(v)), v) for v in session.scalars(found).unique()]
     best = sorted((pair for pair in scored if pair[0] >= SEARCH_THRESHOLD), key=lambda p: -p[0])
     return [ListedVoter.of(voter) for _, voter in best[:SEARCH_LIMIT]]
 

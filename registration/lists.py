@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import zoneinfo
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import rfc8785
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from ocv.acting import Actor, authorize, may, record
@@ -20,21 +22,70 @@ from registration import regno
 from registration.errors import MistypedRegNo
 from registration.models import Election, Station, Voter, VoterStatus
 
+# A page of a station's list: about 13 KB gzipped, a few seconds on a 2G link.
+LIST_PAGE_SIZE = 500
 
-def station_list(session: Session, actor: Actor, station: Station) -> Sequence[Voter]:
-    """Registered voters of a station, sorted by family then given name to find them fast:
-    for registration officers, and for the station's own officials."""
+
+def _listed(station: Station, *columns: Any) -> Select[Any]:
+    """Registered voters of a station (or these columns of them), sorted by family then given
+    name to find them fast."""
+    return (
+        select(*(columns or (Voter,)))
+        .where(Voter.station_id == station.id, Voter.status == VoterStatus.REGISTERED.value)
+        .order_by(func.lower(Voter.family_name), func.lower(Voter.given_name), Voter.reg_no)
+    )
+
+
+def _may_read_list(actor: Actor, station: Station) -> None:
+    """Registration officers, and the station's own officials."""
     if not may(actor, Permission.CHECK_IN_VOTERS, station.code):
         authorize(actor, Permission.REGISTER_VOTERS)
+
+
+def station_list(session: Session, actor: Actor, station: Station) -> Sequence[Voter]:
+    _may_read_list(actor, station)
     return _registered(session, station)
 
 
 def _registered(session: Session, station: Station) -> Sequence[Voter]:
-    return session.scalars(
-        select(Voter)
-        .where(Voter.station_id == station.id, Voter.status == VoterStatus.REGISTERED.value)
-        .order_by(func.lower(Voter.family_name), func.lower(Voter.given_name), Voter.reg_no)
-    ).all()
+    return session.scalars(_listed(station)).all()
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of a station's list, with the digest and size of the whole list."""
+
+    voters: Sequence[Voter]
+    number: int  # from 1
+    pages: int
+    total: int
+    digest: str
+    first_position: int  # the position of voters[0] in the whole list, from 1
+
+
+def station_list_page(
+    session: Session, actor: Actor, station: Station, number: int, size: int = LIST_PAGE_SIZE
+) -> ListPage:
+    """Page `number` of the station's list; NotFound past its last page."""
+    _may_read_list(actor, station)
+    # The digest is of the whole list: its entries' columns only, not 5,000 voters' objects.
+    columns = (Voter.reg_no, Voter.family_name, Voter.given_name, Voter.father_name, Voter.date_of_birth)
+    entries = [
+        {**row._asdict(), "date_of_birth": row.date_of_birth.isoformat()}
+        for row in session.execute(_listed(station, *columns))
+    ]
+    pages = max(1, math.ceil(len(entries) / size))
+    if not 1 <= number <= pages:
+        raise NotFound(f"The list has {pages} page(s).")
+    voters = session.scalars(_listed(station).offset((number - 1) * size).limit(size)).all()
+    return ListPage(
+        voters=voters,
+        number=number,
+        pages=pages,
+        total=len(entries),
+        digest=_digest(entries),
+        first_position=(number - 1) * size + 1,
+    )
 
 
 def list_entry(voter: Voter) -> dict[str, Any]:
@@ -49,7 +100,11 @@ def list_entry(voter: Voter) -> dict[str, Any]:
 
 
 def list_digest(voters: Sequence[Voter]) -> str:
-    return hashlib.sha256(rfc8785.dumps([list_entry(v) for v in voters])).hexdigest()
+    return _digest([list_entry(v) for v in voters])
+
+
+def _digest(entries: list[dict[str, Any]]) -> str:
+    return hashlib.sha256(rfc8785.dumps(entries)).hexdigest()
 
 
 def publish(session: Session, actor: Actor, election: Election, phase: str) -> str:

@@ -468,6 +468,13 @@ def name_similarity(a: NameParts, b: NameParts) -> float:
     return score
 
 
+def best_part_similarity(word: str, parts: NameParts) -> float:
+    """0..1: how well one typed word (any script) matches some part of the name, for a desk's
+    search by a single name."""
+    candidates = [parts.given, parts.family, parts.father or "", *(parts.original_script or "").split()]
+    return max((_part_similarity(word, part) for part in candidates if part), default=0.0)
+
+
 def is_likely_duplicate(a: NameParts, b: NameParts, threshold: float = 0.88) -> bool:
     return name_similarity(a, b) >= threshold
 

@@ -25,7 +25,7 @@ from registration.changes import (
 from registration.desk import ListedVoter, list_size, voter_by_number, voters_by_name
 from registration.enrolment import ElectionIndex, enrol
 from registration.errors import DuplicateDocument, MistypedRegNo, StationFull, WrongPhase
-from registration.lists import list_digest, registry_counts, self_check, station_list
+from registration.lists import list_digest, registry_counts, self_check, station_list, station_list_page
 from registration.models import DuplicateReview, Election, ElectionStatus, Station, Voter
 from registration.objections import decide as decide_objection
 from registration.objections import file as file_objection
@@ -83,6 +83,7 @@ __all__ = [
     "search_voters",
     "self_check",
     "station_list",
+    "station_list_page",
     "transfer",
     "voter_by_number",
     "voter_count",

@@ -424,11 +424,7 @@ def station_list(code: str, station: str) -> str:
     session = request_session()
     e = _election(code)
     s = service.get_station(session, e, station)
-    voters_ = service.station_list(session, signed_in_actor(), s)
-    return render_template(
-        "registration/station_list.html",
-        election=e,
-        station=s,
-        voters=voters_,
-        digest=service.list_digest(voters_),
+    page = service.station_list_page(
+        session, signed_in_actor(), s, request.args.get("page", 1, type=int) or 1
     )
+    return render_template("registration/station_list.html", election=e, station=s, page=page)

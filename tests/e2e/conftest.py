@@ -12,6 +12,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import sync_playwright
@@ -42,6 +43,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "e2e" in str(item.path):
             item.add_marker(pytest.mark.e2e)
+    # The accessibility sweep runs last: the numbers the workflows read (objection 1...)
+    # stay theirs, and the sweep walks the pages as the workflows left them.
+    items.sort(key=lambda item: item.path.name == "test_accessibility.py")
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +71,7 @@ def _server_database(tmp_path: Path) -> str:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory, browser_path: str) -> Iterator[dict[str, str]]:
+def server(tmp_path_factory: pytest.TempPathFactory, browser_path: str) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("e2e")
     port = _free_port()
     env = {
@@ -135,7 +139,14 @@ def server(tmp_path_factory: pytest.TempPathFactory, browser_path: str) -> Itera
         process.terminate()
         log.close()
         pytest.fail("the server did not start: " + (tmp / "server.log").read_text())
-    yield {"url": base, "ocv": str(BIN / "ocv"), "ocv_verify": str(BIN / "ocv-verify"), "token": token}
+    # `env` runs the CLI on the server's database, as its operator would.
+    yield {
+        "url": base,
+        "ocv": str(BIN / "ocv"),
+        "ocv_verify": str(BIN / "ocv-verify"),
+        "token": token,
+        "env": env,
+    }
     process.terminate()
     process.wait(timeout=10)
     log.close()

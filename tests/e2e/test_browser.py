@@ -49,7 +49,9 @@ def test_arabic_is_right_to_left_on_a_phone(browser, server, screenshot_dir: Pat
     page = context.new_page()
     page.goto(server["url"] + "/login")
     assert page.get_attribute("html", "dir") == "ltr"
-    page.select_option("#lang-select", "ar")  # the switcher submits itself
+    page.select_option("#lang-select", "ar")
+    with page.expect_navigation():
+        page.click("header .lang button")
     page.wait_for_function("document.documentElement.dir === 'rtl'")
     assert page.get_attribute("html", "lang") == "ar"
     assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
@@ -61,6 +63,37 @@ def test_arabic_is_right_to_left_on_a_phone(browser, server, screenshot_dir: Pat
     assert label is not None
     assert label["x"] + label["width"] > PHONE["width"] / 2
     page.screenshot(path=screenshot_dir / "arabic-phone-login.png", full_page=True)
+    context.close()
+
+
+def test_the_language_menu_is_walked_with_the_keyboard(browser, server, screenshot_dir: Path) -> None:
+    context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(server["url"] + "/check")
+    for _ in range(12):  # Tab from the top of the page to the menu
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "lang-select":
+            break
+    assert page.evaluate("document.activeElement.id") == "lang-select"
+    # Arrow keys move through the languages and stay on the page, the menu still focused.
+    page.evaluate("window.unreloaded = true")
+    page.keyboard.press("ArrowDown")
+    assert page.input_value("#lang-select") == "fr"
+    page.keyboard.press("ArrowDown")
+    assert page.input_value("#lang-select") == "ar"
+    page.wait_for_timeout(500)  # time enough for a submit on change to have left the page
+    assert page.evaluate("window.unreloaded === true")
+    assert page.evaluate("document.activeElement.id") == "lang-select"
+    assert page.get_attribute("html", "lang") == "en"
+    # The button beside it changes the language, the same page in Arabic.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Change language"
+    page.screenshot(path=screenshot_dir / "language-menu-keyboard.png")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.get_attribute("html", "lang") == "ar"
+    assert page.get_attribute("html", "dir") == "rtl"
+    assert page.url == server["url"] + "/check"
     context.close()
 
 
