@@ -11,6 +11,7 @@ from audit import state as audit_state
 from audit import views as audit_views
 from audit.events import AUDIT_EVENTS
 from ocv import events
+from ocv.auth import api as auth_api
 from ocv.auth import service as accounts
 from ocv.auth import views as auth_views
 from ocv.auth.events import AUTH_EVENTS
@@ -19,6 +20,7 @@ from ocv.db import Database
 from ocv.errors_web import init_error_handlers
 from ocv.i18n import init_i18n
 from ocv.logs import init_logging
+from ocv.openapi import views as openapi_views
 from ocv.security import init_security
 from ocv.settings import Settings
 from ocv.views import bp as core_bp
@@ -46,7 +48,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     _wire_domains(app)
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_views.bp)
-    app.register_blueprint(auth_views.api_bp)
+    app.register_blueprint(auth_api.bp)
+    app.register_blueprint(openapi_views.bp)
     return app
 
 

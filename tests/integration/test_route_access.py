@@ -40,6 +40,8 @@ ACCESS: dict[str, object] = {
     "auth.user_action": ADMIN,
     "auth.reset_password": ADMIN,
     "auth_api.api_me": TOKEN,
+    "api.openapi_json": PUBLIC,
+    "api.reference": PUBLIC,
     "audit.log": PUBLIC,
     "audit.entry": PUBLIC,
     "audit.checkpoint_history": PUBLIC,

@@ -1,0 +1,213 @@
+"""The OpenAPI 3.1 document of the app's /api/v1/ rules, read from their `operation`s."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import msgspec
+from flask import Flask
+from werkzeug.routing import Rule
+
+from ocv.auth.permissions import ROLE_PERMISSIONS, Permission
+from ocv.errors import AuthenticationFailed, OCVError, PermissionDenied
+from ocv.openapi.operation import Access, Operation, described
+from ocv.openapi.schemas import Error, Invalid, error_description, error_type, path_schema, query_parameters
+
+PREFIX = "/api/v1/"
+REF = "#/components/schemas/{name}"
+METHODS = ("get", "put", "post", "delete", "patch")
+
+DEFAULT_DESCRIPTIONS = {
+    401: "No valid API token: send `Authorization: Bearer <token>`.",
+    403: "The token's user may not do this.",
+    404: "Nothing at this address.",
+    409: "The request conflicts with the current state.",
+    422: "The input breaks a rule; `fields` names each problem.",
+    429: "Too many requests from this address: wait for `Retry-After` seconds.",
+}
+
+INFO = {
+    "title": "OCV JSON API",
+    "version": "1",
+    "summary": "Registration, polling, tally and the signed audit log of out-of-country voting.",
+    "description": (
+        "Send `Authorization: Bearer <token>` where an operation needs a token (`ocv users token "
+        "NAME`, or the account page). Every refusal is a JSON object with `error`, a message fit "
+        "to show a person; 422 adds `fields`, each problem under the member it concerns. Nothing "
+        "refused has changed anything."
+    ),
+}
+
+
+def api_rules(app: Flask) -> Iterator[tuple[Rule, str]]:
+    """Every (rule, method) of the app under /api/v1/, described or not."""
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if rule.rule.startswith(PREFIX):
+            for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+                yield rule, method.lower()
+
+
+def undescribed(app: Flask) -> list[str]:
+    return [
+        f"{method.upper()} {rule.rule}"
+        for rule, method in api_rules(app)
+        if described(app.view_functions[rule.endpoint]) is None
+    ]
+
+
+def build(app: Flask) -> dict[str, Any]:
+    found = [
+        (rule, method, declared)
+        for rule, method in api_rules(app)
+        if (declared := described(app.view_functions[rule.endpoint])) is not None
+    ]
+    types = _types([declared for _, _, declared in found])
+    schemas, components = msgspec.json.schema_components(types, ref_template=REF)
+    schema_of = dict(zip(types, schemas, strict=True))
+    paths: dict[str, dict[str, Any]] = {}
+    for rule, method, declared in found:
+        paths.setdefault(openapi_path(rule), {})[method] = _operation(rule, declared, schema_of)
+    return {
+        "openapi": "3.1.0",
+        "info": INFO,
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+def openapi_path(rule: Rule) -> str:
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+
+
+def _types(operations: list[Operation]) -> list[Any]:
+    """Every msgspec type named, in a stable order, each once."""
+    found: list[Any] = [Error, Invalid]
+    for declared in operations:
+        found += [a.type for a in declared.answers.values() if a.type is not None]
+        found += [error_type(e) for e in _errors(declared)]
+        if declared.body is not None:
+            found.append(declared.body)
+    unique: list[Any] = []
+    for t in found:
+        if t not in unique:
+            unique.append(t)
+    return unique
+
+
+def _errors(declared: Operation) -> list[type[OCVError]]:
+    """The errors an operation can answer with: those it declares, and those of its access."""
+    errors = list(declared.errors)
+    if declared.access is not Access.PUBLIC:
+        errors.append(AuthenticationFailed)
+    if isinstance(declared.access, Permission):
+        errors.append(PermissionDenied)
+    return errors
+
+
+def roles(permission: Permission) -> list[str]:
+    return sorted(role.value for role, granted in ROLE_PERMISSIONS.items() if permission in granted)
+
+
+def _operation(rule: Rule, declared: Operation, schema_of: dict[Any, Any]) -> dict[str, Any]:
+    blueprint = rule.endpoint.partition(".")[0]
+    described_: dict[str, Any] = {
+        "operationId": rule.endpoint,
+        "tags": [blueprint.removesuffix("_api")],
+        "summary": declared.summary,
+    }
+    access = _access_text(declared.access)
+    described_["description"] = f"{declared.description}\n\n{access}".strip()
+    if declared.access is Access.PUBLIC:
+        described_["security"] = []
+    else:
+        described_["security"] = [{"bearer": []}]
+    if isinstance(declared.access, Permission):
+        described_["x-permission"] = declared.access.value
+        described_["x-roles"] = roles(declared.access)
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": path_schema(rule._converters[name])}
+        for name in rule.arguments
+    ]
+    if declared.query is not None:
+        parameters += query_parameters(declared.query)
+    if parameters:
+        described_["parameters"] = parameters
+    if declared.body is not None:
+        content: dict[str, Any] = {"schema": schema_of[declared.body]}
+        if declared.example is not None:
+            content["example"] = declared.example
+        described_["requestBody"] = {"required": True, "content": {"application/json": content}}
+    described_["responses"] = _responses(rule, declared, schema_of)
+    return described_
+
+
+def _access_text(access: Access | Permission) -> str:
+    if access is Access.PUBLIC:
+        return "Public: no token needed."
+    if access is Access.TOKEN:
+        return "Needs an API token, of any role."
+    return f"Needs an API token of a role with `{access.value}`: {', '.join(roles(access))}."
+
+
+def _responses(rule: Rule, declared: Operation, schema_of: dict[Any, Any]) -> dict[str, Any]:
+    responses: dict[str, Any] = {}
+    for status, answer in sorted(declared.answers.items()):
+        content: dict[str, Any] = {"schema": schema_of[answer.type] if answer.type else {"type": "string"}}
+        if answer.example is not None:
+            content["example"] = answer.example
+        responses[str(status)] = {
+            "description": answer.description or "Done.",
+            "content": {answer.media_type: content},
+        }
+        if answer.headers:
+            responses[str(status)]["headers"] = {
+                name: {"description": text, "schema": {"type": "string"}}
+                for name, text in answer.headers.items()
+            }
+    refusals: dict[int, list[type[msgspec.Struct]]] = {}
+    texts: dict[int, list[str]] = {}
+    for error in _errors(declared):
+        refusals.setdefault(error.http_status, [])
+        kind = error_type(error)
+        if kind not in refusals[error.http_status]:
+            refusals[error.http_status].append(kind)
+        if text := error_description(error):
+            texts.setdefault(error.http_status, []).append(text)
+    if declared.query is not None or declared.body is not None:
+        refusals.setdefault(422, [Invalid])
+    if rule.arguments:
+        refusals.setdefault(404, [Error])  # a path argument its converter refuses
+    if declared.limit:
+        refusals.setdefault(429, [Error])
+    for status in sorted(refusals):
+        kinds = refusals[status]
+        schema = schema_of[kinds[0]] if len(kinds) == 1 else {"anyOf": [schema_of[k] for k in kinds]}
+        description = " ".join([DEFAULT_DESCRIPTIONS.get(status, "Refused."), *texts.get(status, [])])
+        example = declared.examples.get(status) or _example(status, kinds[0], description)
+        responses[str(status)] = {
+            "description": description,
+            "content": {"application/json": {"schema": schema, "example": example}},
+        }
+        if status == 429:
+            responses["429"]["headers"] = {
+                "Retry-After": {
+                    "description": "Seconds until the next request is let through.",
+                    "schema": {"type": "string"},
+                },
+            }
+    return responses
+
+
+def _example(status: int, kind: type[msgspec.Struct], description: str) -> dict[str, Any]:
+    example: dict[str, Any] = {"error": description.split(":")[0].split(";")[0].rstrip(".") + "."}
+    if kind is Invalid:
+        example["fields"] = {"name": ["At most 100 characters."]}
+    for name in kind.__struct_fields__:
+        example.setdefault(name, "…")
+    return example
