@@ -22,13 +22,11 @@ from ocv.web import current_settings
 bp = Blueprint("audit_api", __name__, url_prefix="/api/v1/audit")
 csrf.exempt(bp)  # reads, and token-authenticated writes only
 
+HASH = "q6XjF8Ht7mKvK2wQb1V+o8cC4R3nYJpL0sZ9dTfWgEU="
 CHECKPOINT = Answer(
     media_type="text/plain",
     description="A C2SP tlog-checkpoint signed note: origin, size, root hash, then signature lines.",
-    example=(
-        "test.ocv.example/audit\n42\nq6XjF8Ht7mKvK2wQb1V+o8cC4R3nYJpL0sZ9dTfWgEU=\n\n"
-        "— test.ocv.example/audit Az3gfU…\n"
-    ),
+    example=(f"test.ocv.example/audit\n42\n{HASH}\n\n— test.ocv.example/audit Az3gfU…\n"),
 )
 Hashes = Annotated[list[str], msgspec.Meta(description="Base64 SHA-256 hashes, RFC 9162 order.")]
 
@@ -85,7 +83,7 @@ class InclusionProof(msgspec.Struct):
     "Prove that an entry is in the tree of a size",
     access=PUBLIC,
     query=InclusionForm,
-    answers={200: InclusionProof},
+    answers={200: Answer(InclusionProof, example={"index": 3, "size": 8, "hashes": [HASH, HASH, HASH]})},
     errors=(ValidationError,),
 )
 def inclusion(query: InclusionForm) -> InclusionProof:
@@ -106,7 +104,7 @@ class ConsistencyProof(msgspec.Struct):
     "Prove that the tree of one size extends the tree of a smaller one",
     access=PUBLIC,
     query=ConsistencyForm,
-    answers={200: ConsistencyProof},
+    answers={200: Answer(ConsistencyProof, example={"from": 5, "to": 8, "hashes": [HASH, HASH]})},
     errors=(ValidationError,),
 )
 def consistency(query: ConsistencyForm) -> ConsistencyProof:

@@ -106,8 +106,48 @@ class ElectionDescription(msgspec.Struct):
     stations: list[Station]
 
 
+SUMMARY = {
+    "code": "GE2027",
+    "name": "General Election 2027",
+    "status": "registration_open",
+    "polling_day": "2027-04-18",
+}
+DESCRIPTION = {
+    **SUMMARY,
+    "home_country": "XD",
+    "voting_rule": "assigned_station",
+    "eligibility": {"minimum_age": 18, "documents": {"accepted": ["passport", "national_id"], "required": 1}},
+    "constituencies": [
+        {"code": "OV-EU", "name": "Overseas: Europe", "kind": "overseas", "ballot_style": "BS-EU"}
+    ],
+    "contests": [{"code": "REF-1", "name": "Referendum", "votes_allowed": 1, "choices": ["Yes", "No"]}],
+    "ballot_styles": [{"code": "BS-EU", "contests": ["REF-1"]}],
+    "host_countries": [
+        {
+            "code": "DE",
+            "name": "Germany",
+            "polling_days": [{"date": "2027-04-17", "opens": "08:00", "closes": "18:00"}],
+        }
+    ],
+    "stations": [
+        {
+            "code": "DE-BER-01",
+            "name": "Embassy, Berlin",
+            "country": "DE",
+            "city": "Berlin",
+            "address": "Unter den Linden 1, 10117 Berlin",
+            "time_zone": "Europe/Berlin",
+            "capacity": 5000,
+            "assigned": 1203,
+        }
+    ],
+}
+
+
 @bp.get("/elections")
-@operation("List the elections", access=PUBLIC, answers={200: list[ElectionSummary]})
+@operation(
+    "List the elections", access=PUBLIC, answers={200: Answer(list[ElectionSummary], example=[SUMMARY])}
+)
 def elections() -> list[ElectionSummary]:
     return [
         ElectionSummary(
@@ -118,7 +158,12 @@ def elections() -> list[ElectionSummary]:
 
 
 @bp.get("/elections/<code>")
-@operation("Describe an election", access=PUBLIC, answers={200: ElectionDescription}, errors=(NotFound,))
+@operation(
+    "Describe an election",
+    access=PUBLIC,
+    answers={200: Answer(ElectionDescription, example=DESCRIPTION)},
+    errors=(NotFound,),
+)
 def election(code: str) -> ElectionDescription:
     described: ElectionDescription = msgspec.convert(
         service.describe(service.get_election(request_session(), code)), ElectionDescription
@@ -234,6 +279,31 @@ class Registration(msgspec.Struct):
     polling_days: list[PollingDay]
 
 
+REGISTRATION = {
+    "reg_no": "AQF-WHM-X8P",
+    "election": "General Election 2027",
+    "status": "registered",
+    "station": {
+        "code": "DE-BER-01",
+        "name": "Embassy, Berlin",
+        "address": "Unter den Linden 1, 10117 Berlin",
+        "city": "Berlin",
+        "country": "Germany",
+    },
+    "polling_days": [
+        {
+            "date": "2027-04-17",
+            "opens": "08:00",
+            "closes": "18:00",
+            "time_zone": "Europe/Berlin",
+            "utc_offset": "+0200",
+            "opens_utc": "2027-04-17T06:00:00Z",
+            "closes_utc": "2027-04-17T16:00:00Z",
+        }
+    ],
+}
+
+
 @bp.get("/public/registration")
 @operation(
     "Check a registration",
@@ -242,7 +312,7 @@ class Registration(msgspec.Struct):
     access=PUBLIC,
     query=SelfCheckForm,
     limit="10 per minute",
-    answers={200: Registration},
+    answers={200: Answer(Registration, example=REGISTRATION)},
     errors=(NotFound, ValidationError),
 )
 def self_check(query: SelfCheckForm) -> Registration:

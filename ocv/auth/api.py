@@ -8,7 +8,7 @@ import msgspec
 from flask import Blueprint
 
 from ocv.auth.models import Role, User
-from ocv.openapi import TOKEN, operation
+from ocv.openapi import TOKEN, Answer, operation
 from ocv.security import csrf
 
 bp = Blueprint("auth_api", __name__, url_prefix="/api/v1")
@@ -27,7 +27,9 @@ class Me(msgspec.Struct):
 @operation(
     "The account of this token",
     access=TOKEN,
-    answers={200: Me},
+    answers={
+        200: Answer(Me, example={"username": "reggie", "role": "registration_officer", "station": None})
+    },
 )
 def api_me(user: User) -> Me:
     return Me(username=user.username, role=user.role_enum, station=user.station_code)

@@ -143,7 +143,7 @@ def _field_schema(field_class: type[Field], validators: Any) -> dict[str, Any]:
                 schema["minLength"] = validator.min
             if validator.max >= 0:
                 schema["maxLength"] = validator.max
-        elif isinstance(validator, DataRequired) and schema["type"] == "string":
+        elif isinstance(validator, DataRequired) and schema["type"] == "string" and "format" not in schema:
             schema.setdefault("minLength", 1)
     return schema
 

@@ -30,7 +30,11 @@ def description(app: Flask) -> dict[str, Any]:
     "This description",
     access=PUBLIC,
     answers={
-        200: Answer(dict[str, Any], description="The OpenAPI 3.1 description of every /api/v1/ operation.")
+        200: Answer(
+            dict[str, Any],
+            description="The OpenAPI 3.1 description of every /api/v1/ operation.",
+            example={"openapi": "3.1.0", "info": {"title": "OCV JSON API", "version": "1"}, "paths": {}},
+        )
     },
 )
 def openapi_json() -> dict[str, Any]:
