@@ -116,20 +116,16 @@ def roles(permission: Permission) -> list[str]:
 
 def _operation(rule: Rule, declared: Operation, schema_of: dict[Any, Any]) -> dict[str, Any]:
     blueprint = rule.endpoint.partition(".")[0]
-    described_: dict[str, Any] = {
+    spec: dict[str, Any] = {
         "operationId": rule.endpoint,
         "tags": [blueprint.removesuffix("_api")],
         "summary": declared.summary,
+        "description": f"{declared.description}\n\n{_access_text(declared.access)}".strip(),
+        "security": [] if declared.access is Access.PUBLIC else [{"bearer": []}],
     }
-    access = _access_text(declared.access)
-    described_["description"] = f"{declared.description}\n\n{access}".strip()
-    if declared.access is Access.PUBLIC:
-        described_["security"] = []
-    else:
-        described_["security"] = [{"bearer": []}]
     if isinstance(declared.access, Permission):
-        described_["x-permission"] = declared.access.value
-        described_["x-roles"] = roles(declared.access)
+        spec["x-permission"] = declared.access.value
+        spec["x-roles"] = roles(declared.access)
     parameters = [
         {"name": name, "in": "path", "required": True, "schema": path_schema(rule._converters[name])}
         for name in rule.arguments
@@ -137,14 +133,14 @@ def _operation(rule: Rule, declared: Operation, schema_of: dict[Any, Any]) -> di
     if declared.query is not None:
         parameters += query_parameters(declared.query)
     if parameters:
-        described_["parameters"] = parameters
+        spec["parameters"] = parameters
     if declared.body is not None:
         content: dict[str, Any] = {"schema": schema_of[declared.body]}
         if declared.example is not None:
             content["example"] = declared.example
-        described_["requestBody"] = {"required": True, "content": {"application/json": content}}
-    described_["responses"] = _responses(rule, declared, schema_of)
-    return described_
+        spec["requestBody"] = {"required": True, "content": {"application/json": content}}
+    spec["responses"] = {**_successes(declared, schema_of), **_refusals(rule, declared, schema_of)}
+    return spec
 
 
 def _access_text(access: Access | Permission) -> str:
@@ -155,56 +151,68 @@ def _access_text(access: Access | Permission) -> str:
     return f"Needs an API token of a role with `{access.value}`: {', '.join(roles(access))}."
 
 
-def _responses(rule: Rule, declared: Operation, schema_of: dict[Any, Any]) -> dict[str, Any]:
+def _successes(declared: Operation, schema_of: dict[Any, Any]) -> dict[str, Any]:
     responses: dict[str, Any] = {}
     for status, answer in sorted(declared.answers.items()):
         content: dict[str, Any] = {"schema": schema_of[answer.type] if answer.type else {"type": "string"}}
         if answer.example is not None:
             content["example"] = answer.example
-        responses[str(status)] = {
+        response: dict[str, Any] = {
             "description": answer.description or "Done.",
             "content": {answer.media_type: content},
         }
         if answer.headers:
-            responses[str(status)]["headers"] = {
+            response["headers"] = {
                 name: {"description": text, "schema": {"type": "string"}}
                 for name, text in answer.headers.items()
             }
-    refusals: dict[int, list[type[msgspec.Struct]]] = {}
+        responses[str(status)] = response
+    return responses
+
+
+def _refusals(rule: Rule, declared: Operation, schema_of: dict[Any, Any]) -> dict[str, Any]:
+    """Per status, the answers of the errors that map to it, and what each means."""
+    kinds: dict[int, list[type[msgspec.Struct]]] = {}
     texts: dict[int, list[str]] = {}
     for error in _errors(declared):
-        refusals.setdefault(error.http_status, [])
-        kind = error_type(error)
-        if kind not in refusals[error.http_status]:
-            refusals[error.http_status].append(kind)
+        found = kinds.setdefault(error.http_status, [])
+        if error_type(error) not in found:
+            found.append(error_type(error))
         if text := error_description(error):
             texts.setdefault(error.http_status, []).append(text)
     if declared.query is not None or declared.body is not None:
-        refusals.setdefault(422, [Invalid])
+        kinds.setdefault(422, [Invalid])
     if rule.arguments:
-        refusals.setdefault(404, [Error])  # a path argument its converter refuses
+        kinds.setdefault(404, [Error])  # a path argument its converter refuses
     if declared.limit:
-        refusals.setdefault(429, [Error])
-    for status in sorted(refusals):
-        kinds = refusals[status]
-        schema = schema_of[kinds[0]] if len(kinds) == 1 else {"anyOf": [schema_of[k] for k in kinds]}
+        kinds.setdefault(429, [Error])
+    responses: dict[str, Any] = {}
+    for status, answers in sorted(kinds.items()):
+        schemas = [schema_of[kind] for kind in answers]
         description = " ".join([DEFAULT_DESCRIPTIONS.get(status, "Refused."), *texts.get(status, [])])
-        example = declared.examples.get(status) or _example(status, kinds[0], description)
-        responses[str(status)] = {
+        example = declared.examples.get(status) or _example(answers[0], description)
+        response: dict[str, Any] = {
             "description": description,
-            "content": {"application/json": {"schema": schema, "example": example}},
+            "content": {
+                "application/json": {
+                    "schema": schemas[0] if len(schemas) == 1 else {"anyOf": schemas},
+                    "example": example,
+                }
+            },
         }
         if status == 429:
-            responses["429"]["headers"] = {
+            response["headers"] = {
                 "Retry-After": {
                     "description": "Seconds until the next request is let through.",
                     "schema": {"type": "string"},
                 },
             }
+        responses[str(status)] = response
     return responses
 
 
-def _example(status: int, kind: type[msgspec.Struct], description: str) -> dict[str, Any]:
+def _example(kind: type[msgspec.Struct], description: str) -> dict[str, Any]:
+    """A refusal's example from its meaning; members of its own as placeholders."""
     example: dict[str, Any] = {"error": description.split(":")[0].split(";")[0].rstrip(".") + "."}
     if kind is Invalid:
         example["fields"] = {"name": ["At most 100 characters."]}
