@@ -56,7 +56,7 @@ def checkpoint_at(size: int) -> Response:
 @bp.get("/entries")
 @operation(
     "Entries start ≤ seq < end",
-    description="At most a page of entries, fewer at the end of the log.",
+    description=f"At most {service.MAX_ENTRIES_PER_PAGE} entries, fewer at the end of the log.",
     access=PUBLIC,
     query=EntryRangeForm,
     answers={

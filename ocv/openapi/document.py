@@ -24,6 +24,7 @@ DEFAULT_DESCRIPTIONS = {
     403: "The token's user may not do this.",
     404: "Nothing at this address.",
     409: "The request conflicts with the current state.",
+    413: "The body is larger than the server accepts.",
     422: "The input breaks a rule; `fields` names each problem.",
     429: "Too many requests from this address: wait for `Retry-After` seconds.",
 }
@@ -182,6 +183,8 @@ def _refusals(rule: Rule, declared: Operation, schema_of: dict[Any, Any]) -> dic
             texts.setdefault(error.http_status, []).append(text)
     if declared.query is not None or declared.body is not None:
         kinds.setdefault(422, [Invalid])
+    if declared.body is not None:
+        kinds.setdefault(413, [Error])
     if rule.arguments:
         kinds.setdefault(404, [Error])  # a path argument its converter refuses
     if declared.limit:
