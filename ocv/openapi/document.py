@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -68,12 +69,16 @@ def build(app: Flask) -> dict[str, Any]:
     schemas, components = msgspec.json.schema_components(types, ref_template=REF)
     schema_of = dict(zip(types, schemas, strict=True))
     paths: dict[str, dict[str, Any]] = {}
+    tags: dict[str, str] = {}
     for rule, method, declared in found:
         paths.setdefault(openapi_path(rule), {})[method] = _operation(rule, declared, schema_of)
+        module = sys.modules[app.view_functions[rule.endpoint].__module__]
+        tags.setdefault(_tag(rule), (module.__doc__ or "").strip().split("\n")[0])
     return {
         "openapi": "3.1.0",
         "info": INFO,
         "servers": [{"url": "/"}],
+        "tags": [{"name": name, "description": text} for name, text in tags.items()],
         "paths": paths,
         "components": {
             "schemas": components,
@@ -115,11 +120,15 @@ def roles(permission: Permission) -> list[str]:
     return sorted(role.value for role, granted in ROLE_PERMISSIONS.items() if permission in granted)
 
 
+def _tag(rule: Rule) -> str:
+    """The blueprint's name: `registration_api` → `registration`."""
+    return rule.endpoint.partition(".")[0].removesuffix("_api")
+
+
 def _operation(rule: Rule, declared: Operation, schema_of: dict[Any, Any]) -> dict[str, Any]:
-    blueprint = rule.endpoint.partition(".")[0]
     spec: dict[str, Any] = {
         "operationId": rule.endpoint,
-        "tags": [blueprint.removesuffix("_api")],
+        "tags": [_tag(rule)],
         "summary": declared.summary,
         "description": f"{declared.description}\n\n{_access_text(declared.access)}".strip(),
         "security": [] if declared.access is Access.PUBLIC else [{"bearer": []}],

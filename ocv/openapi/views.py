@@ -12,7 +12,7 @@ from markupsafe import Markup, escape
 from ocv.openapi.document import build
 from ocv.openapi.operation import PUBLIC, Answer, operation
 
-bp = Blueprint("api", __name__)
+bp = Blueprint("openapi", __name__)
 
 EXTENSION = "ocv.openapi"
 
@@ -60,5 +60,9 @@ def reference() -> str:
         for method, described in methods.items():
             by_tag.setdefault(described["tags"][0], []).append((method.upper(), path, described))
     return render_template(
-        "api/reference.html", document=document, by_tag=by_tag, schemas=document["components"]["schemas"]
+        "api/reference.html",
+        document=document,
+        by_tag=by_tag,
+        tags={tag["name"]: tag["description"] for tag in document["tags"]},
+        schemas=document["components"]["schemas"],
     )

@@ -96,7 +96,9 @@ def test_a_new_api_module_is_described_with_no_extra_step(settings: Settings) ->
 
 
 def test_every_operation_states_its_access_and_answers(document: dict[str, Any]) -> None:
+    tags = {tag["name"]: tag["description"] for tag in document["tags"]}
     for path, method, op in _operations(document):
+        assert tags[op["tags"][0]], f"{op['tags'][0]}: its module says nothing of itself"
         where = f"{method.upper()} {path}"
         responses = op["responses"]
         assert op["summary"], where
