@@ -96,6 +96,8 @@ def operation(
             if declared.access is not Access.PUBLIC:
                 user = api_user()
                 if isinstance(declared.access, Permission):
+                    # The service decides too; refusing here as well makes the role the
+                    # description names the one that is enforced, for every operation.
                     require(user, declared.access)
                 arguments["user"] = user
             if declared.query is not None:
