@@ -3,31 +3,32 @@
 from __future__ import annotations
 
 import base64
-from typing import TypeVar
+from typing import Annotated
 
-from flask import Blueprint, Response, jsonify, request
-from werkzeug.datastructures import MultiDict
+import msgspec
+from flask import Blueprint, Response
 
 from audit import checkpoints, export, service
-from audit.forms import ConsistencyForm, CosignatureForm, EntryRangeForm, InclusionForm, QueryForm
-from ocv.auth.permissions import Permission, require
+from audit.forms import ConsistencyForm, EntryRangeForm, InclusionForm
+from audit.models import Cosignature
+from ocv.acting import Actor
+from ocv.auth.permissions import Permission
 from ocv.db import request_session
-from ocv.errors import ValidationError
-from ocv.security import csrf, limiter
-from ocv.web import api_user, current_settings
+from ocv.errors import Conflict, InvalidState, NotFound, ValidationError
+from ocv.openapi import PUBLIC, Answer, column_integer, column_text, operation
+from ocv.security import csrf
+from ocv.web import current_settings
 
 bp = Blueprint("audit_api", __name__, url_prefix="/api/v1/audit")
 csrf.exempt(bp)  # reads, and token-authenticated writes only
 
-
-F = TypeVar("F", bound=QueryForm)
-
-
-def parsed(form_class: type[F], data: MultiDict[str, str] | None = None) -> F:
-    form = form_class(formdata=data if data is not None else request.args)
-    if not form.validate():
-        raise ValidationError("Invalid parameters.", {k: list(v) for k, v in form.errors.items()})
-    return form
+HASH = "q6XjF8Ht7mKvK2wQb1V+o8cC4R3nYJpL0sZ9dTfWgEU="
+CHECKPOINT = Answer(
+    media_type="text/plain",
+    description="A C2SP tlog-checkpoint signed note: origin, size, root hash, then signature lines.",
+    example=(f"test.ocv.example/audit\n42\n{HASH}\n\n— test.ocv.example/audit Az3gfU…\n"),
+)
+Hashes = Annotated[list[str], msgspec.Meta(description="Base64 SHA-256 hashes, RFC 9162 order.")]
 
 
 def _b64(hashes: list[bytes]) -> list[str]:
@@ -39,6 +40,7 @@ def _text(body: str) -> Response:
 
 
 @bp.get("/checkpoint")
+@operation("The latest checkpoint", access=PUBLIC, answers={200: CHECKPOINT}, errors=(InvalidState,))
 def checkpoint() -> Response:
     session = request_session()
     latest = checkpoints.latest(session) or checkpoints.issue(session, current_settings(), "demand")
@@ -46,35 +48,85 @@ def checkpoint() -> Response:
 
 
 @bp.get("/checkpoints/<int:size>")
+@operation("The checkpoint at a tree size", access=PUBLIC, answers={200: CHECKPOINT}, errors=(NotFound,))
 def checkpoint_at(size: int) -> Response:
     return _text(checkpoints.full_text(checkpoints.get(request_session(), size)))
 
 
 @bp.get("/entries")
-def entries() -> Response:
-    form = parsed(EntryRangeForm)
-    leaves = service.entries(request_session(), form.start.data, form.end.data)
+@operation(
+    "Entries start ≤ seq < end",
+    description=f"At most {service.MAX_ENTRIES_PER_PAGE} entries, fewer at the end of the log.",
+    access=PUBLIC,
+    query=EntryRangeForm,
+    answers={
+        200: Answer(
+            media_type="application/jsonl",
+            description="One entry a line, in canonical (RFC 8785) JSON: the bytes its leaf hash covers.",
+        )
+    },
+    errors=(ValidationError,),
+)
+def entries(query: EntryRangeForm) -> Response:
+    leaves = service.entries(request_session(), query.start.data, query.end.data)
     return Response(b"".join(leaf + b"\n" for leaf in leaves), mimetype="application/jsonl")
 
 
+class InclusionProof(msgspec.Struct):
+    index: int
+    size: int
+    hashes: Hashes
+
+
 @bp.get("/proof/inclusion")
-def inclusion() -> Response:
-    form = parsed(InclusionForm)
-    index, size = form.index.data, form.size.data
-    hashes = service.inclusion_proof(request_session(), index, size)
-    return jsonify({"index": index, "size": size, "hashes": _b64(hashes)})
+@operation(
+    "Prove that an entry is in the tree of a size",
+    access=PUBLIC,
+    query=InclusionForm,
+    answers={200: Answer(InclusionProof, example={"index": 3, "size": 8, "hashes": [HASH, HASH, HASH]})},
+    errors=(ValidationError,),
+)
+def inclusion(query: InclusionForm) -> InclusionProof:
+    index, size = query.index.data, query.size.data
+    return InclusionProof(
+        index=index, size=size, hashes=_b64(service.inclusion_proof(request_session(), index, size))
+    )
+
+
+class ConsistencyProof(msgspec.Struct):
+    from_: int = msgspec.field(name="from")
+    to: int
+    hashes: Hashes
 
 
 @bp.get("/proof/consistency")
-def consistency() -> Response:
-    form = parsed(ConsistencyForm)
-    old, new = form["from"].data, form["to"].data
-    hashes = service.consistency_proof(request_session(), old, new)
-    return jsonify({"from": old, "to": new, "hashes": _b64(hashes)})
+@operation(
+    "Prove that the tree of one size extends the tree of a smaller one",
+    access=PUBLIC,
+    query=ConsistencyForm,
+    answers={200: Answer(ConsistencyProof, example={"from": 5, "to": 8, "hashes": [HASH, HASH]})},
+    errors=(ValidationError,),
+)
+def consistency(query: ConsistencyForm) -> ConsistencyProof:
+    old, new = query["from"].data, query["to"].data
+    return ConsistencyProof(
+        from_=old, to=new, hashes=_b64(service.consistency_proof(request_session(), old, new))
+    )
 
 
 @bp.get("/bundle")
-@limiter.limit("10 per minute")
+@operation(
+    "The whole log as a bundle for ocv-verify",
+    access=PUBLIC,
+    limit="10 per minute",
+    answers={
+        200: Answer(
+            media_type="application/gzip",
+            description="A tar.gz of entries, checkpoints and public keys (docs/specs/audit-log-format.md).",
+            headers={"Content-Disposition": 'attachment; filename="ocv-audit-<size>.tar.gz"'},
+        )
+    },
+)
 def bundle() -> Response:
     session = request_session()
     size = export.prepare(session, current_settings())
@@ -85,12 +137,33 @@ def bundle() -> Response:
     )
 
 
+class NewCosignature(msgspec.Struct):
+    size: Annotated[
+        int, column_integer(Cosignature.checkpoint_size, ge=1, description="The checkpoint's size.")
+    ]
+    signature: Annotated[
+        str,
+        msgspec.Meta(min_length=1, max_length=500, description="The line '— <key name> <base64 signature>'."),
+    ]
+
+
+class Cosigned(msgspec.Struct):
+    size: int
+    key: Annotated[str, column_text(Cosignature.key_name)]
+
+
 @bp.post("/cosignatures")
-def cosign() -> tuple[Response, int]:
-    user = require(api_user(), Permission.OBSERVE)
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ValidationError('Send a JSON object: {"size": N, "signature": "— name sig"}.')
-    form = parsed(CosignatureForm, MultiDict({k: str(v) for k, v in body.items()}))
-    cosignature = checkpoints.add_cosignature(request_session(), user, form.size.data, form.signature.data)
-    return jsonify({"size": cosignature.checkpoint_size, "key": cosignature.key_name}), 201
+@operation(
+    "Cosign a checkpoint",
+    description="As a witness: the observer checked that the checkpoint is consistent with the "
+    "last one their key cosigned; the server checks it again.",
+    access=Permission.OBSERVE,
+    body=NewCosignature,
+    example={"size": 42, "signature": "— witness-1 Az3gfU…"},
+    answers={201: Answer(Cosigned, description="Stored.", example={"size": 42, "key": "witness-1"})},
+    errors=(NotFound, ValidationError, Conflict),
+)
+def cosign(actor: Actor, body: NewCosignature) -> Cosigned:
+    assert actor.user is not None  # a token belongs to an account
+    cosignature = checkpoints.add_cosignature(request_session(), actor.user, body.size, body.signature)
+    return Cosigned(size=cosignature.checkpoint_size, key=cosignature.key_name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, IntegerField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 
 class QueryForm(FlaskForm):
@@ -32,13 +32,6 @@ class ConsistencyForm(QueryForm):
 # The spec's parameter is `from`, a Python keyword, so the field is attached by name.
 # RFC 9162 has no consistency proof from the empty tree, so `from` starts at 1.
 setattr(ConsistencyForm, "from", IntegerField(validators=[InputRequired(), NumberRange(min=1)]))  # noqa: B010
-
-
-class CosignatureForm(QueryForm):
-    """JSON body of POST /api/v1/audit/cosignatures (token-authenticated, so no CSRF)."""
-
-    size = IntegerField(validators=[InputRequired(), NumberRange(min=1)])
-    signature = StringField(validators=[DataRequired(), Length(max=500)])
 
 
 class LogFilterForm(QueryForm):

@@ -12,6 +12,7 @@ from audit import views as audit_views
 from audit.events import AUDIT_EVENTS
 from ocv import acting, events
 from ocv.assets import init_assets
+from ocv.auth import api as auth_api
 from ocv.auth import service as accounts
 from ocv.auth import views as auth_views
 from ocv.auth.events import AUTH_EVENTS
@@ -21,6 +22,7 @@ from ocv.db import Database
 from ocv.errors_web import init_error_handlers
 from ocv.i18n import init_i18n
 from ocv.logs import init_logging
+from ocv.openapi import views as openapi_views
 from ocv.security import init_security
 from ocv.settings import Settings
 from ocv.views import bp as core_bp
@@ -54,7 +56,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     _wire_domains(app)
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_views.bp)
-    app.register_blueprint(auth_views.api_bp)
+    app.register_blueprint(auth_api.bp)
+    app.register_blueprint(openapi_views.bp)
     return app
 
 

@@ -1,170 +1,587 @@
-"""Polling JSON API (bearer tokens; the station's status is public in part):
-`/api/v1/stations/<station>/...`, for the election that holds the station (`?election=` to
-choose when several do). Errors: 4xx with `{"error", "fields"}`, nothing changed."""
+"""Polling JSON API: `/api/v1/stations/<station>/...`, for the election that holds the
+station (`?election=` to choose when several do). Bearer tokens; the station's state is
+public in part, its protocol once submitted. Station officials act at their own station."""
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from typing import Annotated, Any
 
-from flask import Blueprint, Response, jsonify, request
+import msgspec
+from flask import Blueprint
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import Length, Optional
 
 from ocv.acting import Actor
+from ocv.auth.permissions import Permission
 from ocv.db import request_session
+from ocv.errors import AuthenticationFailed, NotFound, ValidationError
+from ocv.openapi import PUBLIC, Answer, operation
 from ocv.security import csrf
-from ocv.web import api_actor, api_user
+from ocv.web import api_user
 from polling import service
+from polling.errors import AlreadyVoted, WrongStationState
+from polling.models import StationState
 from registration import service as registry
 
 bp = Blueprint("polling_api", __name__, url_prefix="/api/v1/stations")
 csrf.exempt(bp)  # bearer tokens only (ocv.web.api_user)
 
+Count = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
+Style = Annotated[str, msgspec.Meta(max_length=32, description="A ballot style of the election.")]
+RegNo = Annotated[str, msgspec.Meta(max_length=20, description="Typed, or read from the card's QR code.")]
+Reason = Annotated[str, msgspec.Meta(max_length=500, description="Public: it goes into the audit log.")]
+Names = Annotated[list[Annotated[str, msgspec.Meta(max_length=100)]], msgspec.Meta(max_length=50)]
+Seals = Annotated[list[Annotated[str, msgspec.Meta(max_length=40)]], msgspec.Meta(max_length=50)]
+Password = Annotated[str, msgspec.Meta(max_length=200, description="Opens the signer's personal key.")]
+ERRORS = (NotFound, ValidationError, WrongStationState)
 
-def _election(station: str) -> str:
-    return registry.election_of_station(request_session(), station, request.args.get("election"))
+
+class StationQuery(FlaskForm):
+    class Meta:
+        csrf = False
+
+    election = StringField("The election's code, when several hold the station", [Optional(), Length(max=32)])
 
 
-def _body() -> dict[str, Any]:
-    """The JSON object sent, or {} (the service then names each member it misses, after it
-    has checked who may act: a refusal never depends on the body)."""
-    body = request.get_json(silent=True)
-    return body if isinstance(body, dict) else {}
+def _election(station: str, query: StationQuery) -> str:
+    return registry.election_of_station(request_session(), station, query.election.data or None)
+
+
+# --- the station -------------------------------------------------------------------------
+
+
+class StyleAccount(msgspec.Struct):
+    received: int
+    resupplied: int
+    transferred: int
+    issued: int
+    spoiled: int
+    stock: int
+    last_hour: Annotated[int, msgspec.Meta(description="Ballots issued in the last hour.")]
+
+
+class StationStatus(msgspec.Struct, omit_defaults=True):
+    """Anyone sees the state and turnout; the station's officials and observers its accounts."""
+
+    election: str
+    station: str
+    name: str
+    state: StationState
+    polling_days: int
+    voters_on_list: int
+    checked_in: int
+    seals: list[str] | None = None
+    officials: list[str] | None = None
+    ballots: dict[str, StyleAccount] | None = None
+    tendered: int | None = None
+
+
+STATUS = {
+    "election": "GE2027",
+    "station": "DE-BER-01",
+    "name": "Embassy, Berlin",
+    "state": "polling",
+    "polling_days": 1,
+    "voters_on_list": 500,
+    "checked_in": 212,
+}
 
 
 def _reader() -> Actor | None:
-    user = api_user(required=False)
+    try:
+        user = api_user(required=False)
+    except AuthenticationFailed:
+        return None
     return Actor.of(user) if user else None
 
 
 @bp.get("/<station>")
-def status(station: str) -> Response:
-    return jsonify(service.station_status(request_session(), _reader(), _election(station), station))
+@operation(
+    "A station's state and figures",
+    access=PUBLIC,
+    query=StationQuery,
+    answers={200: Answer(StationStatus, example=STATUS)},
+    errors=(NotFound,),
+)
+def status(station: str, query: StationQuery) -> StationStatus:
+    found = service.station_status(request_session(), _reader(), _election(station, query), station)
+    return msgspec.convert(found, StationStatus)
+
+
+class Opening(msgspec.Struct, forbid_unknown_fields=True):
+    """The opening record: papers received per style (first day) or counted this morning."""
+
+    ballots: dict[Style, Count]
+    seals: Seals
+    officials: Names
+    explanation: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+
+
+class Closing(msgspec.Struct, forbid_unknown_fields=True):
+    unused: dict[Style, Count]
+    seals: Seals
+
+
+OPENING = {
+    "ballots": {"BS-EU": 400, "BS-ME": 50, "BS-HOME": 50},
+    "seals": ["S-001"],
+    "officials": ["P. Oster"],
+}
+
+
+def _status(station: str, query: StationQuery, actor: Actor) -> StationStatus:
+    found = service.station_status(request_session(), actor, _election(station, query), station)
+    return msgspec.convert(found, StationStatus)
 
 
 @bp.post("/<station>/open")
-def open_station(station: str) -> Response:
-    actor, session = api_actor(), request_session()
-    service.open_station(session, actor, _election(station), station, _body())
-    return jsonify(service.station_status(session, actor, _election(station), station))
+@operation(
+    "Open the station for a polling day",
+    access=Permission.RUN_STATION,
+    query=StationQuery,
+    body=Opening,
+    example=OPENING,
+    answers={200: Answer(StationStatus, example=STATUS)},
+    errors=ERRORS,
+)
+def open_station(station: str, actor: Actor, query: StationQuery, body: Opening) -> StationStatus:
+    service.open_station(
+        request_session(), actor, _election(station, query), station, msgspec.to_builtins(body)
+    )
+    return _status(station, query, actor)
 
 
 @bp.post("/<station>/close")
-def close_station(station: str) -> Response:
-    actor, session = api_actor(), request_session()
-    service.close_station(session, actor, _election(station), station, _body())
-    return jsonify(service.station_status(session, actor, _election(station), station))
+@operation(
+    "Close polling",
+    access=Permission.RUN_STATION,
+    query=StationQuery,
+    body=Closing,
+    example={"unused": {"BS-EU": 188, "BS-ME": 50, "BS-HOME": 50}, "seals": ["S-101", "S-102"]},
+    answers={200: Answer(StationStatus, example=STATUS)},
+    errors=ERRORS,
+)
+def close_station(station: str, actor: Actor, query: StationQuery, body: Closing) -> StationStatus:
+    service.close_station(
+        request_session(), actor, _election(station, query), station, msgspec.to_builtins(body)
+    )
+    return _status(station, query, actor)
 
 
 @bp.post("/<station>/pause")
-def pause_station(station: str) -> Response:
-    actor, session = api_actor(), request_session()
-    service.pause_station(session, actor, _election(station), station, _body())
-    return jsonify(service.station_status(session, actor, _election(station), station))
-
-
-@bp.post("/<station>/checkins")
-def check_in(station: str) -> tuple[Response, int]:
-    actor, body = api_actor(), _body()
-    mark = service.check_in(
-        request_session(), actor, _election(station), station, str(body.get("reg_no") or "")
+@operation(
+    "Close for the night (more polling days follow)",
+    access=Permission.RUN_STATION,
+    query=StationQuery,
+    body=Closing,
+    example={"unused": {"BS-EU": 301, "BS-ME": 50, "BS-HOME": 50}, "seals": ["S-051"]},
+    answers={200: Answer(StationStatus, example=STATUS)},
+    errors=ERRORS,
+)
+def pause_station(station: str, actor: Actor, query: StationQuery, body: Closing) -> StationStatus:
+    service.pause_station(
+        request_session(), actor, _election(station, query), station, msgspec.to_builtins(body)
     )
-    time = mark.at.isoformat().replace("+00:00", "Z")
-    return jsonify({"reg_no": mark.reg_no, "ballot_style": mark.ballot_style, "time": time}), 201
+    return _status(station, query, actor)
 
 
-@bp.post("/<station>/checkins/undo")
-def undo_check_in(station: str) -> Response:
-    actor, body = api_actor(), _body()
-    service.undo_check_in(
-        request_session(),
-        actor,
-        _election(station),
-        station,
-        str(body.get("reg_no") or ""),
-        str(body.get("reason") or ""),
-    )
-    return jsonify({"undone": True})
+class Movement(msgspec.Struct, forbid_unknown_fields=True):
+    ballot_style: Style
+    count: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)]
+    reason: Reason
 
 
-@bp.post("/<station>/spoiled")
-def spoiled(station: str) -> tuple[Response, int]:
-    actor, body = api_actor(), _body()
-    service.spoil(request_session(), actor, _election(station), station, str(body.get("reg_no") or ""))
-    return jsonify({"spoiled": True}), 201
-
-
-@bp.post("/<station>/tendered")
-def tendered(station: str) -> tuple[Response, int]:
-    actor, body = api_actor(), _body()
-    number = service.tendered(
-        request_session(),
-        actor,
-        _election(station),
-        station,
-        str(body.get("ballot_style") or ""),
-        str(body.get("claim") or ""),
-    )
-    return jsonify({"tendered": number}), 201
+class Recorded(msgspec.Struct):
+    recorded: bool = True
 
 
 @bp.post("/<station>/resupply")
-def resupply(station: str) -> tuple[Response, int]:
-    service.resupply(request_session(), api_actor(), _election(station), station, _body())
-    return jsonify({"resupplied": True}), 201
+@operation(
+    "Ballot papers received",
+    access=Permission.RUN_STATION,
+    query=StationQuery,
+    body=Movement,
+    example={"ballot_style": "BS-EU", "count": 200, "reason": "second delivery from the embassy"},
+    answers={201: Answer(Recorded, example={"recorded": True})},
+    errors=ERRORS,
+)
+def resupply(station: str, actor: Actor, query: StationQuery, body: Movement) -> tuple[Recorded, int]:
+    service.resupply(request_session(), actor, _election(station, query), station, msgspec.to_builtins(body))
+    return Recorded(), 201
 
 
 @bp.post("/<station>/transfers")
-def transfer(station: str) -> tuple[Response, int]:
-    service.transfer_out(request_session(), api_actor(), _election(station), station, _body())
-    return jsonify({"transferred": True}), 201
+@operation(
+    "Ballot papers sent to another station",
+    access=Permission.RUN_STATION,
+    query=StationQuery,
+    body=Movement,
+    example={"ballot_style": "BS-EU", "count": 100, "reason": "DE-MUC-01 ran short"},
+    answers={201: Answer(Recorded, example={"recorded": True})},
+    errors=ERRORS,
+)
+def transfer(station: str, actor: Actor, query: StationQuery, body: Movement) -> tuple[Recorded, int]:
+    service.transfer_out(
+        request_session(), actor, _election(station, query), station, msgspec.to_builtins(body)
+    )
+    return Recorded(), 201
+
+
+# --- the desk ----------------------------------------------------------------------------
+
+
+class CheckIn(msgspec.Struct, forbid_unknown_fields=True):
+    reg_no: RegNo
+
+
+class CheckedIn(msgspec.Struct):
+    reg_no: str
+    ballot_style: Annotated[str, msgspec.Meta(description="The ballot to hand out.")]
+    time: dt.datetime
+
+
+@bp.post("/<station>/checkins")
+@operation(
+    "Check a voter in",
+    description="Marks the voter as voted, once ever: a second attempt, at any station, gets 409 "
+    "with where and when. 422 for a mistyped number or a voter of another station.",
+    access=Permission.CHECK_IN_VOTERS,
+    query=StationQuery,
+    body=CheckIn,
+    example={"reg_no": "AQF-WHM-X8P"},
+    answers={
+        201: Answer(
+            CheckedIn,
+            example={"reg_no": "AQFWHMX8P", "ballot_style": "BS-EU", "time": "2027-04-17T09:12:03Z"},
+        )
+    },
+    errors=(*ERRORS, AlreadyVoted),
+    examples={
+        409: {
+            "error": "AQF-WHM-X8P already voted at DE-BER-01 at 2027-04-17 09:12 UTC.",
+            "station": "DE-BER-01",
+            "time": "2027-04-17 09:12 UTC",
+        }
+    },
+)
+def check_in(station: str, actor: Actor, query: StationQuery, body: CheckIn) -> tuple[CheckedIn, int]:
+    mark = service.check_in(request_session(), actor, _election(station, query), station, body.reg_no)
+    return CheckedIn(reg_no=mark.reg_no, ballot_style=mark.ballot_style, time=mark.at), 201
+
+
+class Undo(msgspec.Struct, forbid_unknown_fields=True):
+    reg_no: RegNo
+    reason: Reason
+
+
+@bp.post("/<station>/checkins/undo")
+@operation(
+    "Undo a check-in entered by mistake",
+    access=Permission.RUN_STATION,
+    query=StationQuery,
+    body=Undo,
+    example={"reg_no": "AQF-WHM-X8P", "reason": "the clerk scanned the wrong card"},
+    answers={200: Answer(Recorded, example={"recorded": True})},
+    errors=ERRORS,
+)
+def undo_check_in(station: str, actor: Actor, query: StationQuery, body: Undo) -> Recorded:
+    service.undo_check_in(
+        request_session(), actor, _election(station, query), station, body.reg_no, body.reason
+    )
+    return Recorded()
+
+
+@bp.post("/<station>/spoiled")
+@operation(
+    "Replace a voter's spoiled ballot (once)",
+    access=Permission.CHECK_IN_VOTERS,
+    query=StationQuery,
+    body=CheckIn,
+    example={"reg_no": "AQF-WHM-X8P"},
+    answers={201: Answer(Recorded, example={"recorded": True})},
+    errors=ERRORS,
+)
+def spoiled(station: str, actor: Actor, query: StationQuery, body: CheckIn) -> tuple[Recorded, int]:
+    service.spoil(request_session(), actor, _election(station, query), station, body.reg_no)
+    return Recorded(), 201
+
+
+class TenderedBallot(msgspec.Struct, forbid_unknown_fields=True):
+    ballot_style: Style
+    claim: Annotated[str, msgspec.Meta(max_length=500, description="Kept at the station, not logged.")]
+
+
+class TenderedIssued(msgspec.Struct):
+    tendered: Annotated[int, msgspec.Meta(description="The envelope's number.")]
+
+
+@bp.post("/<station>/tendered")
+@operation(
+    "Issue a tendered ballot to someone not on the list",
+    access=Permission.CHECK_IN_VOTERS,
+    query=StationQuery,
+    body=TenderedBallot,
+    example={"ballot_style": "BS-EU", "claim": "Says she enrolled in Hamburg"},
+    answers={201: Answer(TenderedIssued, example={"tendered": 3})},
+    errors=ERRORS,
+)
+def tendered(
+    station: str, actor: Actor, query: StationQuery, body: TenderedBallot
+) -> tuple[TenderedIssued, int]:
+    number = service.tendered(
+        request_session(), actor, _election(station, query), station, body.ballot_style, body.claim
+    )
+    return TenderedIssued(tendered=number), 201
+
+
+# --- counting ----------------------------------------------------------------------------
+
+
+class CastVote(msgspec.Struct, forbid_unknown_fields=True):
+    """One ballot: per contest the choices marked (by name); overvoted or unreadable contests
+    in `invalid`; a contest in neither was left blank."""
+
+    ballot_style: Style
+    votes: dict[str, list[str]] = {}
+    invalid: list[str] = []
+
+
+class Ballots(msgspec.Struct, forbid_unknown_fields=True):
+    cvrs: Annotated[list[CastVote], msgspec.Meta(min_length=1, max_length=10_000)]
+
+
+class Accepted(msgspec.Struct):
+    accepted: int
 
 
 @bp.post("/<station>/cvrs")
-def cvrs(station: str) -> tuple[Response, int]:
-    accepted = service.add_cvrs(request_session(), api_actor(), _election(station), station, _body())
-    return jsonify({"accepted": accepted}), 201
+@operation(
+    "Record cast-vote records (after close)",
+    access=Permission.CHECK_IN_VOTERS,
+    query=StationQuery,
+    body=Ballots,
+    example={"cvrs": [{"ballot_style": "BS-EU", "votes": {"PRES": ["Amira Haddad"]}, "invalid": ["REF-1"]}]},
+    answers={201: Answer(Accepted, example={"accepted": 212})},
+    errors=ERRORS,
+)
+def cvrs(station: str, actor: Actor, query: StationQuery, body: Ballots) -> tuple[Accepted, int]:
+    batch = msgspec.to_builtins(body)
+    accepted = service.add_cvrs(request_session(), actor, _election(station, query), station, batch)
+    return Accepted(accepted=accepted), 201
+
+
+NIST_EXAMPLE = {
+    "@type": "CVR.CastVoteRecordReport",
+    "Version": "1.0.0",
+    "GeneratedDate": "2027-04-18T19:30:00Z",
+    "ReportGeneratingDeviceIds": ["scanner-1"],
+    "ReportingDevice": [{"@id": "scanner-1", "@type": "CVR.ReportingDevice"}],
+    "GpUnit": [{"@id": "DE-BER-01", "@type": "CVR.GpUnit", "Type": "polling-place"}],
+    "Election": [
+        {
+            "@id": "GE2027",
+            "@type": "CVR.Election",
+            "ElectionScopeId": "DE-BER-01",
+            "Contest": [
+                {
+                    "@id": "k2",
+                    "@type": "CVR.BallotMeasureContest",
+                    "Name": "REF-1",
+                    "ContestSelection": [
+                        {"@id": "y", "@type": "CVR.BallotMeasureSelection", "Selection": "Yes"}
+                    ],
+                }
+            ],
+        }
+    ],
+}
+
+
+@bp.post("/<station>/cvrs/nist")
+@operation(
+    "Import a scanner's NIST SP 1500-103 CVR report (after close)",
+    description="A CastVoteRecordReport valid by NIST's schema (polling/schemas/); contests by name, "
+    "choices by candidate name or ballot measure selection.",
+    access=Permission.CHECK_IN_VOTERS,
+    query=StationQuery,
+    body=dict[str, Any],
+    example=NIST_EXAMPLE,
+    answers={201: Answer(Accepted, example={"accepted": 212})},
+    errors=ERRORS,
+)
+def cvrs_nist(station: str, actor: Actor, query: StationQuery, body: dict[str, Any]) -> tuple[Accepted, int]:
+    if not service.is_nist_report(body):
+        raise ValidationError(
+            "Send a NIST SP 1500-103 CastVoteRecordReport.", {"@type": ["CVR.CastVoteRecordReport"]}
+        )
+    accepted = service.add_cvrs(request_session(), actor, _election(station, query), station, body)
+    return Accepted(accepted=accepted), 201
+
+
+TALLY_EXAMPLE = {
+    "ballots_in_box": 212,
+    "contests": {"REF-1": {"choices": {"Yes": 120, "No": 85}, "blank": 4, "invalid": 3}},
+}
+
+
+class ContestCount(msgspec.Struct, forbid_unknown_fields=True):
+    choices: dict[str, Count]
+    blank: Count
+    invalid: Count
+
+
+class TallySheet(msgspec.Struct, forbid_unknown_fields=True):
+    """One clerk's entry of the hand count; a second clerk enters it too, and both must agree."""
+
+    ballots_in_box: Count
+    contests: dict[str, ContestCount]
 
 
 @bp.post("/<station>/tally-sheet")
-def tally_sheet(station: str) -> tuple[Response, int]:
-    service.enter_tally_sheet(request_session(), api_actor(), _election(station), station, _body())
-    return jsonify({"entered": True}), 201
+@operation(
+    "Enter the hand count (tally-sheet elections)",
+    access=Permission.CHECK_IN_VOTERS,
+    query=StationQuery,
+    body=TallySheet,
+    example=TALLY_EXAMPLE,
+    answers={201: Answer(Recorded, example={"recorded": True})},
+    errors=ERRORS,
+)
+def tally_sheet(station: str, actor: Actor, query: StationQuery, body: TallySheet) -> tuple[Recorded, int]:
+    service.enter_tally_sheet(
+        request_session(), actor, _election(station, query), station, msgspec.to_builtins(body)
+    )
+    return Recorded(), 201
+
+
+class Counted(msgspec.Struct):
+    state: StationState
 
 
 @bp.post("/<station>/count/finish")
-def finish_count(station: str) -> Response:
-    service.finish_count(request_session(), api_actor(), _election(station), station)
-    return jsonify({"state": "counted"})
+@operation(
+    "End the count",
+    access=Permission.RUN_STATION,
+    query=StationQuery,
+    answers={200: Answer(Counted, example={"state": "counted"})},
+    errors=ERRORS,
+)
+def finish_count(station: str, actor: Actor, query: StationQuery) -> Counted:
+    service.finish_count(request_session(), actor, _election(station, query), station)
+    return Counted(state=StationState.COUNTED)
+
+
+# --- the protocol ------------------------------------------------------------------------
+
+
+class Signature(msgspec.Struct):
+    key: str
+    sig: Annotated[str, msgspec.Meta(description="Base64 Ed25519 over the document's JCS bytes.")]
+
+
+class Protocol(msgspec.Struct, omit_defaults=True):
+    """The signed protocol (document, digest, signatures), or before signing the figures as
+    they stand and why it cannot be signed yet."""
+
+    state: StationState
+    document: dict[str, Any]
+    sha256: str | None = None
+    signatures: list[Signature] | None = None
+    submitted_at: str | None = None
+    not_ready: str | None = None
+
+
+SHA256 = "9f2c" * 16
+SIGNED = {
+    "sha256": SHA256,
+    "signatures": [{"key": "po.deber01-2027", "sig": "V2hhdCBhIHNpZ25hdHVyZSBsb29rcyBsaWtl"}],
+}
+PROTOCOL = {
+    "state": "submitted",
+    "document": {"kind": "ocv.station_protocol", "election": "GE2027", "station": "DE-BER-01"},
+    "sha256": SHA256,
+    "signatures": [{"key": "po.deber01-2027", "sig": "V2hhdCBhIHNpZ25hdHVyZSBsb29rcyBsaWtl"}],
+    "submitted_at": "2027-04-18T20:05:00+00:00",
+}
 
 
 @bp.get("/<station>/protocol")
-def protocol(station: str) -> Response:
-    return jsonify(service.station_protocol(request_session(), _reader(), _election(station), station))
+@operation(
+    "The station's results protocol",
+    description="Public once submitted; before, for the station's officials and observers.",
+    access=PUBLIC,
+    query=StationQuery,
+    answers={200: Answer(Protocol, example=PROTOCOL)},
+    errors=(NotFound, WrongStationState),
+)
+def protocol(station: str, query: StationQuery) -> Protocol:
+    found = service.station_protocol(request_session(), _reader(), _election(station, query), station)
+    return msgspec.convert(found, Protocol)
+
+
+class Signing(msgspec.Struct, forbid_unknown_fields=True):
+    password: Password
+    explanation: Annotated[str, msgspec.Meta(max_length=2000, description="Of any check that fails.")] = ""
+
+
+class Countersigning(msgspec.Struct, forbid_unknown_fields=True):
+    password: Password
+
+
+class Signed(msgspec.Struct):
+    sha256: str
+    signatures: list[Signature]
 
 
 @bp.post("/<station>/protocol/sign")
-def sign(station: str) -> Response:
-    actor, body = api_actor(), _body()
-    signed = service.sign_protocol(
-        request_session(),
-        actor,
-        _election(station),
-        station,
-        str(body.get("password") or ""),
-        str(body.get("explanation") or ""),
+@operation(
+    "Sign the protocol (presiding officer)",
+    access=Permission.RUN_STATION,
+    query=StationQuery,
+    body=Signing,
+    example={"password": "my own password", "explanation": ""},
+    answers={200: Answer(Signed, example=SIGNED)},
+    errors=(*ERRORS, AuthenticationFailed),
+)
+def sign(station: str, actor: Actor, query: StationQuery, body: Signing) -> Signed:
+    done = service.sign_protocol(
+        request_session(), actor, _election(station, query), station, body.password, body.explanation
     )
-    return jsonify({"sha256": signed.digest, "signatures": signed.signatures})
+    return msgspec.convert({"sha256": done.digest, "signatures": done.signatures}, Signed)
 
 
 @bp.post("/<station>/protocol/countersign")
-def countersign(station: str) -> Response:
-    actor, body = api_actor(), _body()
-    signed = service.countersign_protocol(
-        request_session(), actor, _election(station), station, str(body.get("password") or "")
+@operation(
+    "Countersign the protocol (observers, party agents)",
+    access=Permission.OBSERVE,
+    query=StationQuery,
+    body=Countersigning,
+    example={"password": "my own password"},
+    answers={200: Answer(Signed, example=SIGNED)},
+    errors=(*ERRORS, AuthenticationFailed),
+)
+def countersign(station: str, actor: Actor, query: StationQuery, body: Countersigning) -> Signed:
+    done = service.countersign_protocol(
+        request_session(), actor, _election(station, query), station, body.password
     )
-    return jsonify({"sha256": signed.digest, "signatures": signed.signatures})
+    return msgspec.convert({"sha256": done.digest, "signatures": done.signatures}, Signed)
+
+
+class Submitted(msgspec.Struct):
+    sha256: str
+    state: StationState
 
 
 @bp.post("/<station>/protocol/submit")
-def submit(station: str) -> Response:
-    signed = service.submit_protocol(request_session(), api_actor(), _election(station), station)
-    return jsonify({"sha256": signed.digest, "state": "submitted"})
+@operation(
+    "Submit the signed protocol to the tally centre",
+    access=Permission.RUN_STATION,
+    query=StationQuery,
+    answers={200: Answer(Submitted, example={"sha256": SHA256, "state": "submitted"})},
+    errors=ERRORS,
+)
+def submit(station: str, actor: Actor, query: StationQuery) -> Submitted:
+    done = service.submit_protocol(request_session(), actor, _election(station, query), station)
+    return Submitted(sha256=done.digest, state=StationState.SUBMITTED)

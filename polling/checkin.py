@@ -62,7 +62,9 @@ def check_in(session: Session, actor: Actor, where: Place, reg_no: str) -> Mark:
         earlier = session.scalars(
             select(Mark).where(Mark.election_code == where.election.code, Mark.voter_id == voter.id)
         ).one()
-        raise AlreadyVoted(voter.shown, earlier.station_code, _format_time(earlier)) from None
+        when = _format_time(earlier)
+        message = f"{voter.shown} already voted at {earlier.station_code} at {when}."
+        raise AlreadyVoted(message, earlier.station_code, when) from None
     payload = {"reg_no": voter.reg_no, "station": where.code, "ballot_style": voter.ballot_style}
     record(session, E.VOTER_CHECKED_IN, actor, where.scope(), payload)
     return mark

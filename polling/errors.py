@@ -6,8 +6,8 @@ from ocv.errors import Conflict, InvalidState, ValidationError
 class AlreadyVoted(Conflict):
     """The voter is marked already: where and when (station time zone aside, UTC)."""
 
-    def __init__(self, reg_no: str, station: str, time: str) -> None:
-        super().__init__(f"{reg_no} already voted at {station} at {time}.", station=station, time=time)
+    def __init__(self, message: str, station: str, time: str) -> None:
+        super().__init__(message, station=station, time=time)
 
 
 class WrongStationState(InvalidState):

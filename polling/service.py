@@ -103,6 +103,10 @@ def tendered(
     return checkin.tendered(session, actor, _at(session, election, station), ballot_style, claim).id
 
 
+def is_nist_report(sent: Any) -> bool:
+    return nist.is_report(sent)
+
+
 def add_cvrs(session: Session, actor: Actor, election: str, station: str, sent: Any) -> int:
     """`{"cvrs": [...]}` (or the list itself), or a NIST SP 1500-103 CVR report."""
     where = _at(session, election, station)

@@ -1,9 +1,9 @@
-"""Sign-in, account and user administration pages, and the token-authenticated `/api/v1/me`."""
+"""Sign-in, account and user administration pages."""
 
 from __future__ import annotations
 
 import segno
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import login_required, logout_user
 from werkzeug.wrappers import Response
@@ -26,12 +26,10 @@ from ocv.auth.models import User
 from ocv.auth.session import refresh_session, start_session
 from ocv.db import request_session
 from ocv.errors import ValidationError
-from ocv.security import csrf, limiter
-from ocv.web import api_user, current_settings, show_errors, signed_in_actor, signed_in_user
+from ocv.security import limiter
+from ocv.web import current_settings, show_errors, signed_in_actor, signed_in_user
 
 bp = Blueprint("auth", __name__)
-api_bp = Blueprint("auth_api", __name__, url_prefix="/api/v1")
-csrf.exempt(api_bp)  # bearer tokens only, never the session cookie (ocv.web.api_user)
 
 
 def _me() -> User:
@@ -315,13 +313,3 @@ def reset_password(username: str) -> Response:
                 "success",
             )
     return redirect(url_for("auth.user_detail", username=user.username))
-
-
-# --- JSON API --------------------------------------------------------------------------
-
-
-@api_bp.get("/me")
-def api_me() -> Response:
-    user = api_user()
-    assert user is not None
-    return jsonify({"username": user.username, "role": user.role, "station": user.station_code})

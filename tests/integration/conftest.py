@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from sqlalchemy.orm import Session
 
 from ocv.acting import Actor
 from registration import service
 from registration.models import Election
+from tests.api_conformance import Conformance
 from tests.factories import OPERATOR
 from tests.integration.test_registration import demo_definition
+
+
+@pytest.fixture(autouse=True)
+def _api_answers_keep_to_the_description(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Whatever a test asks of the API, the answer must be one the description promises."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    watch = Conformance(request.getfixturevalue("app"))
+    yield
+    assert watch.mismatches == []
 
 
 @pytest.fixture

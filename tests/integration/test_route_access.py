@@ -41,6 +41,8 @@ ACCESS: dict[str, object] = {
     "auth.user_action": ADMIN,
     "auth.reset_password": ADMIN,
     "auth_api.api_me": TOKEN,
+    "openapi.openapi_json": PUBLIC,
+    "openapi.reference": PUBLIC,
     "audit.log": PUBLIC,
     "audit.entry": PUBLIC,
     "audit.checkpoint_history": PUBLIC,
@@ -75,7 +77,10 @@ ACCESS: dict[str, object] = {
         frozenset({Role.PRESIDING_OFFICER}),
     ),
     **dict.fromkeys(
-        [f"polling_api.{name}" for name in ("check_in", "spoiled", "tendered", "cvrs", "tally_sheet")],
+        [
+            f"polling_api.{name}"
+            for name in ("check_in", "spoiled", "tendered", "cvrs", "cvrs_nist", "tally_sheet")
+        ],
         frozenset({Role.PRESIDING_OFFICER, Role.CLERK}),
     ),
     "polling_api.countersign": frozenset({Role.ADMIN, Role.TALLY_OFFICER, Role.OBSERVER}),
