@@ -14,7 +14,7 @@ from ocv.auth.permissions import Permission, require
 from ocv.db import request_session
 from ocv.errors import ValidationError
 from ocv.security import csrf, limiter
-from ocv.web import api_user, current_settings
+from ocv.web import api_user, current_settings, json_body
 
 bp = Blueprint("audit_api", __name__, url_prefix="/api/v1/audit")
 csrf.exempt(bp)  # reads, and token-authenticated writes only
@@ -88,7 +88,7 @@ def bundle() -> Response:
 @bp.post("/cosignatures")
 def cosign() -> tuple[Response, int]:
     user = require(api_user(), Permission.OBSERVE)
-    body = request.get_json(silent=True)
+    body = json_body()
     if not isinstance(body, dict):
         raise ValidationError('Send a JSON object: {"size": N, "signature": "— name sig"}.')
     form = parsed(CosignatureForm, MultiDict({k: str(v) for k, v in body.items()}))

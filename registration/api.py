@@ -9,7 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 from ocv.db import request_session
 from ocv.errors import ValidationError
 from ocv.security import csrf, limiter
-from ocv.web import api_user, current_settings
+from ocv.web import api_user, current_settings, json_body
 from registration import service
 from registration.forms import SelfCheckForm
 
@@ -35,7 +35,7 @@ def election(code: str) -> Response:
 @bp.post("/elections/<code>/voters")
 def enrol(code: str) -> tuple[Response, int]:
     officer = api_user()
-    body = request.get_json(silent=True)
+    body = json_body()
     session = request_session()
     voter = service.enrol(session, current_settings(), officer, service.get_election(session, code), body)
     return jsonify({"reg_no": voter.reg_no, "status": voter.status, "station": voter.station.code}), 201
