@@ -305,6 +305,9 @@ def _fail(session: Session, settings: Settings, user: User, reason: str, remote_
 
 
 def record_logout(session: Session, user: User) -> None:
+    """Sign out: every session of the account ends here, on the server, not only the cookie
+    of the browser that asked (a copied cookie would otherwise still open the account)."""
+    user.session_version += 1
     events.record(session, "auth.logout", user.as_actor(), {"username": user.username})
 
 

@@ -28,6 +28,45 @@ def test_login_and_logout(client: FlaskClient, make_user, db_session: Session) -
     assert _types(db_session)[-2:] == ["auth.login", "auth.logout"]
 
 
+def _copy_of_session(client: FlaskClient) -> FlaskClient:
+    """Another browser holding the same session cookie (one stolen or left behind)."""
+    cookie = client.get_cookie("ocv_session")
+    assert cookie is not None
+    thief = client.application.test_client()
+    thief.set_cookie("ocv_session", cookie.value)
+    return thief
+
+
+def test_logout_ends_the_session_on_the_server(client: FlaskClient, make_user) -> None:
+    make_user("alice", "admin")
+    login(client, "alice")
+    copied = _copy_of_session(client)
+    assert copied.get("/account").status_code == 200
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    assert copied.get("/account").status_code == 302
+    assert copied.get("/account").headers["Location"].startswith("/login")
+
+
+def test_a_password_change_ends_the_session_it_was_made_in_for_its_copies(
+    client: FlaskClient, make_user
+) -> None:
+    make_user("alice", "admin")
+    login(client, "alice")
+    copied = _copy_of_session(client)
+    new = "a changed passphrase 7"
+    client.post(
+        "/account/password",
+        data={
+            "csrf_token": csrf_token(client, "/account/password"),
+            "current_password": PASSWORD,
+            "new_password": new,
+            "confirm": new,
+        },
+    )
+    assert client.get("/account").status_code == 200
+    assert copied.get("/account").status_code == 302
+
+
 def test_wrong_password_is_refused_without_saying_why(client: FlaskClient, make_user) -> None:
     make_user("alice")
     page = login(client, "alice", "wrong password!").get_data(as_text=True)
