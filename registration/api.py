@@ -8,9 +8,9 @@ from flask import Blueprint, Response, jsonify, request
 
 from ocv.db import request_session
 from ocv.errors import ValidationError
-from ocv.security import csrf, limiter
+from ocv.security import csrf
 from ocv.web import api_user, current_settings, json_body
-from registration import service
+from registration import self_check_limits, service
 from registration.forms import SelfCheckForm
 
 bp = Blueprint("registration_api", __name__, url_prefix="/api/v1")
@@ -42,7 +42,7 @@ def enrol(code: str) -> tuple[Response, int]:
 
 
 @bp.get("/public/registration")
-@limiter.limit("10 per minute")
+@self_check_limits.limited()
 def self_check() -> Response:
     form = SelfCheckForm(formdata=request.args, meta={"csrf": False})
     if not form.validate():

@@ -17,10 +17,9 @@ from ocv.auth.permissions import Permission, can, require
 from ocv.bounds import INT64_MAX
 from ocv.db import mark_for_rollback, request_session
 from ocv.errors import NotFound, ValidationError
-from ocv.security import limiter
 from ocv.text import TextError, clean
 from ocv.web import current_settings, parse_json, show_errors, signed_in_user
-from registration import lists, objections, regno, service
+from registration import lists, objections, regno, self_check_limits, service
 from registration.errors import MistypedRegNo
 from registration.forms import (
     ElectionFileForm,
@@ -107,7 +106,7 @@ def _election(code: str) -> Election:
 
 
 @bp.route("/check", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@self_check_limits.limited(methods=["POST"])
 def self_check() -> str:
     form = SelfCheckForm()
     result = error = None

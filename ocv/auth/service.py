@@ -14,12 +14,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pyotp
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from ocv import events
-from ocv.auth.models import STATION_ROLES, ApiToken, Role, User
+from ocv.auth.models import STATION_ROLES, ApiToken, LoginFailure, Role, User
 from ocv.auth.permissions import Permission, require
 from ocv.crypto import PasswordHashing, open_sealed, seal_with_secret
 from ocv.db import utcnow
@@ -188,9 +188,14 @@ def set_active(session: Session, actor: User | None, user: User, active: bool) -
 
 def unlock(session: Session, actor: User | None, user: User) -> User:
     _authorize(actor, Permission.MANAGE_USERS)
-    user.failed_logins, user.locked_until = 0, None
+    _clear_failures(session, user)
     events.record(session, "auth.user_unlocked", _actor(actor), {"username": user.username})
     return user
+
+
+def _clear_failures(session: Session, user: User) -> None:
+    session.execute(delete(LoginFailure).where(LoginFailure.user_id == user.id))
+    user.locked_until = None
 
 
 def reset_password(
@@ -202,7 +207,7 @@ def reset_password(
     user.password_hash = hashing(settings).hash(password)
     user.must_change_password = True
     user.session_version += 1
-    user.failed_logins, user.locked_until = 0, None
+    _clear_failures(session, user)
     events.record(session, "auth.password_reset", _actor(actor), {"username": user.username})
     for hook in password_hooks:
         hook(session, user, None, password)
@@ -223,25 +228,30 @@ class LoginOutcome:
         return self.user is not None and self.error is None and not self.needs_totp
 
 
-# Codes, not sentences: the web layer words them in the reader's language.
+# One answer for an unknown user, a wrong password and a locked address, so that the answer
+# tells an attacker nothing; the web layer words it in the reader's language.
 GENERIC_LOGIN_ERROR = "invalid"
 
 
 def authenticate(
     session: Session, settings: Settings, username: str, password: str, remote_addr: str = ""
 ) -> LoginOutcome:
-    """Check a sign-in; failures are counted and recorded, and committed by the caller."""
+    """Check a sign-in; failures are counted and recorded, and committed by the caller.
+
+    Every attempt costs one Argon2id computation, whether the user exists, the password is
+    wrong or the address is locked out, so neither the answer nor its time tells them apart.
+    """
+    hasher = hashing(settings)
     user = session.scalar(select(User).where(User.username == username.strip().lower()).with_for_update())
     if user is None:
-        # Hash anyway, at the same cost, so timing does not tell which user names exist.
-        hashing(settings).hash(password)
+        hasher.hash(password)  # the same cost as a verification
         events.record(session, "auth.login_failed", None, {"username": None, "reason": "unknown_user"})
-        log.warning("login failed: unknown user from %s", remote_addr)
+        log.warning("login failed: unknown user")
         return LoginOutcome(None, GENERIC_LOGIN_ERROR)
-    if _is_locked(session, user):
-        return LoginOutcome(None, LOCKED_ERROR)
-    hasher = hashing(settings)
-    if not hasher.verify(user.password_hash, password):
+    matches = hasher.verify(user.password_hash, password)
+    if _is_locked(session, user, remote_addr):
+        return LoginOutcome(None, GENERIC_LOGIN_ERROR)
+    if not matches:
         return _fail(session, settings, user, "bad_password", remote_addr)
     if not user.is_active:
         return _fail(session, settings, user, "inactive", remote_addr)
@@ -256,51 +266,64 @@ def complete_second_factor(
     session: Session, settings: Settings, user: User, code: str, remote_addr: str = ""
 ) -> LoginOutcome:
     """The second step of a sign-in whose password was right: check the TOTP code."""
-    if _is_locked(session, user):
-        return LoginOutcome(None, LOCKED_ERROR)
+    if _is_locked(session, user, remote_addr):
+        return LoginOutcome(None, GENERIC_LOGIN_ERROR)
     if not user.is_active or not _totp_matches(settings, user, code):
         return _fail(session, settings, user, "bad_totp", remote_addr)
     return _succeed(session, user, remote_addr)
 
 
-LOCKED_ERROR = "locked"
+def _failures(session: Session, user: User, address: str) -> LoginFailure | None:
+    return session.get(LoginFailure, (user.id, address[:64]), with_for_update=True)
 
 
-def _is_locked(session: Session, user: User) -> bool:
-    if user.locked_until is None or user.locked_until <= utcnow():
+def _is_locked(session: Session, user: User, address: str) -> bool:
+    failure = _failures(session, user, address)
+    if failure is None or failure.locked_until is None or failure.locked_until <= utcnow():
         return False
     events.record(session, "auth.login_failed", None, {"username": user.username, "reason": "locked"})
-    log.warning("login refused: %s is locked until %s", user.username, user.locked_until)
+    log.warning("login refused: %s is locked for an address until %s", user.username, failure.locked_until)
     return True
 
 
 def _succeed(session: Session, user: User, remote_addr: str) -> LoginOutcome:
-    user.failed_logins, user.locked_until, user.last_login_at = 0, None, utcnow()
+    failure = _failures(session, user, remote_addr)
+    if failure is not None:
+        session.delete(failure)
+    user.last_login_at = utcnow()
     events.record(session, "auth.login", user.as_actor(), {"username": user.username})
-    log.info("login: %s from %s", user.username, remote_addr)
+    log.info("login: %s", user.username)
     return LoginOutcome(user)
 
 
 def _fail(session: Session, settings: Settings, user: User, reason: str, remote_addr: str) -> LoginOutcome:
-    user.failed_logins += 1
+    now, window = utcnow(), dt.timedelta(minutes=settings.lockout_minutes)
+    failure = _failures(session, user, remote_addr)
+    if failure is None:
+        failure = LoginFailure(user_id=user.id, address=remote_addr[:64], failures=0)
+        session.add(failure)
+    elif failure.last_failed_at <= now - window:
+        failure.failures = 0  # failures further apart than the lockout window do not add up
+    failure.failures += 1
+    failure.last_failed_at = now
     events.record(session, "auth.login_failed", None, {"username": user.username, "reason": reason})
     log.warning(
-        "login failed: %s (%s, failure %d) from %s",
-        user.username,
-        reason,
-        user.failed_logins,
-        remote_addr,
+        "login failed: %s (%s, failure %d from this address)", user.username, reason, failure.failures
     )
-    if user.failed_logins >= settings.login_max_failures:
-        user.locked_until = utcnow() + dt.timedelta(minutes=settings.lockout_minutes)
-        user.failed_logins = 0
+    if failure.failures >= settings.login_max_failures:
+        failure.locked_until, failure.failures = now + window, 0
+        user.locked_until = max(filter(None, (user.locked_until, failure.locked_until)))
         events.record(
             session,
             "auth.account_locked",
             None,
             {"username": user.username, "minutes": settings.lockout_minutes},
         )
-        log.warning("account locked: %s after %d failed sign-ins", user.username, settings.login_max_failures)
+        log.warning(
+            "account locked for an address: %s after %d failed sign-ins",
+            user.username,
+            settings.login_max_failures,
+        )
     return LoginOutcome(None, GENERIC_LOGIN_ERROR)
 
 

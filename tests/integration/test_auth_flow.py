@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audit.models import Entry
+from ocv.auth import service as accounts
 from tests.conftest import PASSWORD, csrf_token, login
 
 
@@ -75,24 +78,62 @@ def test_wrong_password_is_refused_without_saying_why(client: FlaskClient, make_
     assert "Wrong user name or password." in unknown
 
 
-def test_ten_failures_lock_the_account_and_are_audited(
+def _from(client: FlaskClient, address: str) -> FlaskClient:
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def _answer(client: FlaskClient, username: str, password: str) -> str:
+    """The sign-in page as answered, less its CSRF token (which differs on every page) and
+    the user name it shows back."""
+    page = login(client, username, password).get_data(as_text=True).replace(f'value="{username}"', "")
+    return re.sub(r'name="csrf_token" type="hidden" value="[^"]+"', "", page)
+
+
+def test_ten_failures_lock_the_account_for_that_address_only_and_are_audited(
     client: FlaskClient, make_user, db_session: Session, caplog
 ) -> None:
     user = make_user("bob", "observer")
+    attacker = _from(client, "203.0.113.7")
     for _ in range(10):
-        login(client, "bob", "not the password")
+        login(attacker, "bob", "not the password")
     db_session.refresh(user)
-    assert user.locked_until is not None
-    # The right password no longer works while locked.
-    page = login(client, "bob", PASSWORD).get_data(as_text=True)
-    assert "locked" in page
-    assert client.get("/account").status_code == 302
+    assert user.locked_until is not None  # shown to administrators, who may unlock
+    # The right password no longer works from the address that failed...
+    assert login(attacker, "bob", PASSWORD).status_code == 200
+    assert attacker.get("/account").status_code == 302
+    # ...but bob, elsewhere, is not locked out by someone else's failures.
+    bob = _from(client.application.test_client(), "198.51.100.20")
+    assert login(bob, "bob", PASSWORD).status_code == 302
+    assert bob.get("/account").status_code == 200
     types = _types(db_session)
     assert types.count("auth.login_failed") == 11
     assert "auth.account_locked" in types
     messages = [r.getMessage() for r in caplog.records]
-    assert any("account locked: bob" in m for m in messages)
-    assert not any(PASSWORD in m for m in messages)
+    assert any("account locked for an address: bob" in m for m in messages)
+    assert not any(PASSWORD in m or "203.0.113.7" in m for m in messages)
+
+
+def test_unknown_wrong_and_locked_are_answered_alike(client: FlaskClient, make_user) -> None:
+    make_user("bob", "observer")
+    for _ in range(10):
+        login(client, "bob", "not the password")
+    locked = _answer(client, "bob", PASSWORD)
+    make_user("carl", "observer")
+    wrong = _answer(client, "carl", "not the password")
+    unknown = _answer(client, "nobody", "not the password")
+    assert locked == wrong == unknown
+    assert "Wrong user name or password." in locked
+
+
+def test_an_administrator_unlocks_every_address(client: FlaskClient, make_user, db_session: Session) -> None:
+    user = make_user("bob", "observer")
+    for _ in range(10):
+        login(client, "bob", "not the password")
+    accounts.unlock(db_session, None, user)
+    db_session.commit()
+    assert user.locked_until is None
+    assert login(client, "bob", PASSWORD).status_code == 302
 
 
 def test_unknown_user_name_is_not_written_to_the_public_log(client: FlaskClient, db_session: Session) -> None:
