@@ -10,11 +10,12 @@ from werkzeug.datastructures import MultiDict
 
 from audit import checkpoints, export, service
 from audit.forms import ConsistencyForm, CosignatureForm, EntryRangeForm, InclusionForm, QueryForm
+from audit.models import Checkpoint
 from ocv.auth.permissions import Permission, require
 from ocv.db import request_session
-from ocv.errors import ValidationError
+from ocv.errors import NotFound, ValidationError
 from ocv.security import csrf, limiter
-from ocv.web import api_user, current_settings, json_body
+from ocv.web import api_user, json_body
 
 bp = Blueprint("audit_api", __name__, url_prefix="/api/v1/audit")
 csrf.exempt(bp)  # reads, and token-authenticated writes only
@@ -38,11 +39,19 @@ def _text(body: str) -> Response:
     return Response(body, mimetype="text/plain", headers={"Cache-Control": "no-cache"})
 
 
+def _latest() -> Checkpoint:
+    """The latest signed checkpoint. A GET never signs one or appends to the log: checkpoints
+    come from the schedule (`ocv audit schedule`), exports (`ocv audit export`) and the
+    events that call for them."""
+    latest = checkpoints.latest(request_session())
+    if latest is None:
+        raise NotFound("No checkpoint has been signed yet.")
+    return latest
+
+
 @bp.get("/checkpoint")
 def checkpoint() -> Response:
-    session = request_session()
-    latest = checkpoints.latest(session) or checkpoints.issue(session, current_settings(), "demand")
-    return _text(checkpoints.full_text(latest))
+    return _text(checkpoints.full_text(_latest()))
 
 
 @bp.get("/checkpoints/<int:size>")
@@ -76,8 +85,8 @@ def consistency() -> Response:
 @bp.get("/bundle")
 @limiter.limit("10 per minute")
 def bundle() -> Response:
-    session = request_session()
-    size = export.prepare(session, current_settings())
+    """The log up to the latest checkpoint, as `ocv-verify` reads it."""
+    session, size = request_session(), _latest().size
     return Response(
         export.bundle_tar_gz(session, size),
         mimetype="application/gzip",

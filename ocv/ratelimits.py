@@ -3,8 +3,9 @@
 Flask-Limiter keeps its counters in a `limits` storage; the default one, in memory, counts
 per worker process, so four workers would allow four times the limit. This storage keeps
 fixed-window counters in the `rate_limits` table of the application's own database
-(PostgreSQL in production, which is there already), one upsert per counted request. Keys
-name client addresses and registration numbers, so only their SHA-256 is stored.
+(PostgreSQL in production, which is there already; with SQLite, in a file beside it), one
+upsert per counted request. Keys name client addresses and registration numbers, so only
+their SHA-256 is stored.
 
 `OCV_RATELIMIT_STORAGE_URL` may name another `limits` storage instead (`redis://...`).
 """
@@ -13,10 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import time
+from pathlib import Path
 from typing import Any
 
 from limits.storage import Storage
-from sqlalchemy import Float, Integer, String, create_engine, delete, select, text
+from sqlalchemy import Float, Integer, String, delete, make_url, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -62,14 +64,16 @@ class DatabaseStorage(Storage):
 
     def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: Any) -> None:
         super().__init__(uri, wrap_exceptions=wrap_exceptions)
-        url = str(options["database_url"])
-        # On SQLite, not ocv.db's engine, which takes the write lock as each transaction
-        # begins: the limit's headers are read after the view, while the request's own
-        # transaction may hold that lock. Plain pysqlite locks only to write (the upsert,
-        # which runs before the view), and reads beside a writer (WAL).
-        self.engine = (
-            create_engine(url, connect_args={"timeout": 30}) if url.startswith("sqlite") else make_engine(url)
-        )
+        url = make_url(str(options["database_url"]))
+        if url.get_backend_name() == "sqlite" and url.database:
+            # A file of its own beside the database: a request may hold SQLite's one write
+            # lock on the database when a limit on its view is counted.
+            own = Path(url.database).with_suffix(".ratelimits.sqlite")
+            self.engine = make_engine(url.set(database=str(own)).render_as_string(hide_password=False))
+            RateLimitCounter.metadata.tables[RateLimitCounter.__tablename__].create(self.engine, checkfirst=True)
+            self.engine.dispose()  # no connection inherited by forked workers
+        else:
+            self.engine = make_engine(url.render_as_string(hide_password=False))
         self.counted = 0
 
     @property

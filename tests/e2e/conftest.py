@@ -135,7 +135,13 @@ def server(tmp_path_factory: pytest.TempPathFactory, browser_path: str) -> Itera
         process.terminate()
         log.close()
         pytest.fail("the server did not start: " + (tmp / "server.log").read_text())
-    yield {"url": base, "ocv": str(BIN / "ocv"), "ocv_verify": str(BIN / "ocv-verify"), "token": token}
+    yield {
+        "url": base,
+        "ocv": str(BIN / "ocv"),
+        "ocv_verify": str(BIN / "ocv-verify"),
+        "token": token,
+        "env": env,
+    }
     process.terminate()
     process.wait(timeout=10)
     log.close()
