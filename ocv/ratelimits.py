@@ -70,7 +70,7 @@ class DatabaseStorage(Storage):
             # lock on the database when a limit on its view is counted.
             own = Path(url.database).with_suffix(".ratelimits.sqlite")
             self.engine = make_engine(url.set(database=str(own)).render_as_string(hide_password=False))
-            RateLimitCounter.metadata.tables[RateLimitCounter.__tablename__].create(self.engine, checkfirst=True)
+            Base.metadata.tables[RateLimitCounter.__tablename__].create(self.engine, checkfirst=True)
             self.engine.dispose()  # no connection inherited by forked workers
         else:
             self.engine = make_engine(url.render_as_string(hide_password=False))
