@@ -22,6 +22,7 @@ import rfc8785
 
 from audit import merkle
 from ocv import ids
+from ocv.processes import die_with
 from ocv.errors import ValidationError
 from registration import names, regno
 from registration.enrolment import ElectionIndex, name_parts
@@ -277,9 +278,10 @@ class Checker:
 _worker: Checker | None = None
 
 
-def start_worker(rules: Rules, columns: dict[str, int]) -> None:
-    """Process-pool initializer: one Checker per worker process."""
+def start_worker(rules: Rules, columns: dict[str, int], parent_pid: int) -> None:
+    """Process-pool initializer: one Checker per worker process, which ends with its parent."""
     global _worker
+    die_with(parent_pid)
     _worker = Checker(rules, columns)
 
 

@@ -219,7 +219,10 @@ def _checked(
     context = get_context("forkserver")  # no fork of a process holding database connections
     context.set_forkserver_preload(["registration.import_rows"])
     with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=import_rows.start_worker, initargs=(rules, columns)
+        workers,
+        mp_context=context,
+        initializer=import_rows.start_worker,
+        initargs=(rules, columns, os.getpid()),
     ) as pool:
         pending: deque[Future[list[Row | list[Problem]]]] = deque()
         for chunk in chunks:
