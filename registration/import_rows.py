@@ -22,8 +22,8 @@ import rfc8785
 
 from audit import merkle
 from ocv import ids
-from ocv.processes import die_with
 from ocv.errors import ValidationError
+from ocv.processes import die_with
 from registration import names, regno
 from registration.enrolment import ElectionIndex, name_parts
 from registration.models import Election, VoterStatus
