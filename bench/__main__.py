@@ -3,7 +3,13 @@
 import subprocess
 import sys
 
-BENCHMARKS = ["bench.bench_log", "bench.bench_verify", "bench.bench_import", "bench.bench_enrol"]
+BENCHMARKS = [
+    "bench.bench_log",
+    "bench.bench_verify",
+    "bench.bench_import",
+    "bench.bench_enrol",
+    "bench.bench_login",
+]
 
 for module in BENCHMARKS:
     print(f"== {module}", flush=True)

@@ -58,7 +58,7 @@ def test_worker_processes_die_with_a_killed_import(
         service.advance(session, None, election, "registration_open")
     database(app).engine.dispose()
     big = tmp_path / "big.csv"
-    big.write_bytes(csv_file([person(i) for i in range(60_000)]))  # enough for worker processes
+    big.write_bytes(csv_file([person(i) for i in range(25_000)]))  # enough for worker processes
     env = {**os.environ, "OCV_ENV": "test", "OCV_DATABASE_URL": url, "OCV_INSTANCE_PATH": str(tmp_path)}
     cli = subprocess.Popen(
         [*OCV, "voters", "import", str(big), "--election", "GE2027", "--dry-run"],
