@@ -25,6 +25,7 @@ from ocv.crypto import PasswordHashing, open_sealed, seal_with_secret
 from ocv.db import utcnow
 from ocv.errors import AuthenticationFailed, Conflict, NotFound, ValidationError
 from ocv.settings import Settings
+from ocv.text import TextError, clean
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,13 @@ def check_password_strength(password: str, username: str, field: str = "password
         raise ValidationError("The password is too weak.", {field: problems})
 
 
+def _checked_text(value: str, limit: int, field: str) -> str:
+    try:
+        return clean(value, limit)
+    except TextError as error:
+        raise ValidationError(str(error), {field: [str(error)]}) from None
+
+
 def _check_role(role: str, station_code: str | None) -> Role:
     try:
         parsed = Role(role)
@@ -97,14 +105,15 @@ def create_user(
             "A user name is 1 to 64 of: lowercase letters, digits, '.', '_', '-'.",
             {"username": ["Use lowercase letters, digits, '.', '_' or '-'."]},
         )
-    station_code = station_code.strip().upper() if station_code else None
+    station_code = _checked_text(station_code.strip().upper(), 32, "station_code") if station_code else None
     parsed_role = _check_role(role, station_code)
+    full_name = _checked_text(full_name.strip(), 200, "full_name")
     check_password_strength(password, username)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"The user name {username!r} is taken.")
     user = User(
         username=username,
-        full_name=full_name.strip(),
+        full_name=full_name,
         role=parsed_role.value,
         station_code=station_code,
         password_hash=hashing(settings).hash(password),
@@ -158,7 +167,7 @@ def change_role(
     session: Session, actor: User | None, user: User, role: str, station_code: str | None
 ) -> User:
     _authorize(actor, Permission.MANAGE_USERS)
-    station_code = station_code.strip().upper() if station_code else None
+    station_code = _checked_text(station_code.strip().upper(), 32, "station_code") if station_code else None
     parsed = _check_role(role, station_code)
     if actor is not None and actor.id == user.id:
         raise ValidationError("You cannot change your own role.")
@@ -266,6 +275,7 @@ def complete_second_factor(
     session: Session, settings: Settings, user: User, code: str, remote_addr: str = ""
 ) -> LoginOutcome:
     """The second step of a sign-in whose password was right: check the TOTP code."""
+    session.refresh(user, with_for_update=True)  # attempts on one account, one at a time
     if _is_locked(session, user, remote_addr):
         return LoginOutcome(None, GENERIC_LOGIN_ERROR)
     if not user.is_active or not _totp_matches(settings, user, code):
@@ -405,7 +415,7 @@ def issue_token(session: Session, actor: User | None, user: User, name: str) -> 
     """Create a token for `user` (themself, or anyone for an admin) and return it once."""
     if actor is not None and actor.id != user.id:
         require(actor, Permission.MANAGE_USERS)
-    name = name.strip() or "API token"
+    name = _checked_text(name.strip(), 100, "name") or "API token"
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     record = ApiToken(user=user, name=name[:100], token_hash=_token_hash(token), prefix=token[:12])
     session.add(record)

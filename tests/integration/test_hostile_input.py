@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ocv.auth import service as accounts
+from ocv.errors import ValidationError
 from registration.models import Election, Voter
 from tests.conftest import csrf_token
 from tests.integration.test_registration import voter
@@ -174,3 +175,18 @@ def test_language_switch_returns_to_the_page_it_came_from(client: FlaskClient) -
     token = csrf_token(client, "/")
     response = client.post("/language", data={"lang": "fr", "next": "/audit/?type=x", "csrf_token": token})
     assert response.headers["Location"] == "/audit/?type=x"
+
+
+def test_account_texts_from_the_console_pass_the_text_check(db_session: Session, settings) -> None:  # type: ignore[no-untyped-def]
+    for changes in ({"full_name": "A" * 201}, {"full_name": "Ann\x00"}, {"station_code": "DE-" + "B" * 40}):
+        with pytest.raises(ValidationError) as refused:
+            accounts.create_user(
+                db_session,
+                settings,
+                None,
+                username="console",
+                role="presiding_officer",
+                password="a long enough passphrase",
+                **{"station_code": "DE-BER-01", **changes},
+            )
+        assert set(refused.value.fields) == set(changes)
