@@ -11,6 +11,7 @@ from ocv.auth import service as accounts
 from ocv.errors import ValidationError
 from registration.models import Election, Voter
 from tests.conftest import csrf_token
+from tests.integration.test_cli import run
 from tests.integration.test_registration import voter
 
 ENROL = "/api/v1/elections/GE2027/voters"
@@ -190,3 +191,12 @@ def test_account_texts_from_the_console_pass_the_text_check(db_session: Session,
                 **{"station_code": "DE-BER-01", **changes},
             )
         assert set(refused.value.fields) == set(changes)
+
+
+def test_an_election_file_nested_too_deep_is_not_json_to_the_console(app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    deep = tmp_path / "deep.json"
+    deep.write_bytes(b"[" * 5000 + b"]" * 5000)
+    result = run(app, "election", "load", str(deep))
+    assert result.exit_code == 65
+    assert "is not JSON" in result.output
+    assert "Traceback" not in result.output
