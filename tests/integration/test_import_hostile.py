@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,10 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ocv.auth.models import User
+from ocv.errors import ValidationError
+from ocv.settings import Settings
+from registration import imports
 from registration.models import Election, Voter
 from tests.integration.test_cli import run
 from tests.integration.test_import import csv_file, person
@@ -51,4 +56,20 @@ def test_bad_rows_are_listed_in_the_report(
         ("6", "names_original_script"),
     ]
     db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(Voter)) == 0
+
+
+def test_a_file_name_with_a_control_character_is_refused(
+    db_session: Session, settings: Settings, election: Election, officer: User
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        imports.import_voters(
+            db_session,
+            settings,
+            officer,
+            election,
+            io.BytesIO(csv_file([person(1)])),
+            filename="vot\x00ers.csv",
+        )
+    assert "file" in refused.value.fields
     assert db_session.scalar(select(func.count()).select_from(Voter)) == 0
