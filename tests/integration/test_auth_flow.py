@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audit.models import Entry
 from ocv.auth import service as accounts
-from tests.conftest import PASSWORD, csrf_token, login
+from tests.conftest import CSRF_RE, PASSWORD, csrf_token, login
 
 
 def _types(db_session: Session) -> list[str]:
@@ -87,7 +85,7 @@ def _answer(client: FlaskClient, username: str, password: str) -> str:
     """The sign-in page as answered, less its CSRF token (which differs on every page) and
     the user name it shows back."""
     page = login(client, username, password).get_data(as_text=True).replace(f'value="{username}"', "")
-    return re.sub(r'name="csrf_token" type="hidden" value="[^"]+"', "", page)
+    return CSRF_RE.sub("", page)
 
 
 def test_ten_failures_lock_the_account_for_that_address_only_and_are_audited(
