@@ -65,6 +65,11 @@ class Text:
         if not isinstance(field.data, str):
             return
         try:
-            field.data = clean(field.data, self.max, multiline=self.multiline, normalize=self.normalize)
+            value = clean(field.data, multiline=self.multiline, normalize=self.normalize)
         except TextError as error:
             raise ValidationError(str(error)) from None
+        if self.max is not None and len(value) > self.max:
+            # WTForms' own words for it, which its catalogs translate.
+            message = field.gettext("Field cannot be longer than %(max)d characters.")
+            raise ValidationError(message % {"max": self.max})
+        field.data = value

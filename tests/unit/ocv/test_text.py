@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from wtforms import Form, StringField
 
-from ocv.text import TextError, clean, problem
+from ocv.text import Text, TextError, clean, problem
 
 
 def test_text_is_normalized_to_nfc_before_its_length_is_counted() -> None:
@@ -35,3 +36,16 @@ def test_lone_surrogates_are_refused_even_unnormalized() -> None:
 
 def test_a_secret_is_checked_as_typed() -> None:
     assert clean("Jose\u0301", normalize=False) == "Jose\u0301"
+
+
+def test_the_form_validator_normalizes_and_words_a_length_as_wtforms_does() -> None:
+    class NameForm(Form):
+        name = StringField(validators=[Text(max=4)])
+
+    form = NameForm(data={"name": "Jose\u0301"})
+    assert form.validate()
+    assert form.name.data == "Jos\u00e9"
+    too_long = NameForm(data={"name": "Josefa"})
+    assert not too_long.validate()
+    assert too_long.errors == {"name": ["Field cannot be longer than 4 characters."]}
+    assert NameForm.name.kwargs["validators"][0].field_flags == {"maxlength": 4}
