@@ -13,6 +13,7 @@ import re
 import unicodedata
 from typing import Any
 
+from flask_babel import gettext as _
 from wtforms import Field, ValidationError
 
 # C0 and C1 controls, DEL, and the surrogate range (only lone surrogates survive decoding).
@@ -20,20 +21,33 @@ _REFUSED = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _REFUSED_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
+# WTForms' own words for a text too long, which WTForms' catalogs translate (not ours).
+WTFORMS_TOO_LONG = "Field cannot be longer than %(max)d characters."
+
+
 class TextError(ValueError):
     """A text the system does not accept; the message says why, for the person who sent it."""
+
+    def __init__(self, message: str, kind: str, char: str = "") -> None:
+        super().__init__(message)
+        self.kind, self.char = kind, char  # "control" (and which), "surrogate" or "length"
 
 
 def problem(value: str, limit: int | None = None, *, multiline: bool = False) -> str | None:
     """Why `value` is refused, or None. Nothing is normalized: see `clean`."""
+    error = _error(value, limit, multiline)
+    return str(error) if error else None
+
+
+def _error(value: str, limit: int | None, multiline: bool) -> TextError | None:
     refused = (_REFUSED_MULTILINE if multiline else _REFUSED).search(value)
     if refused:
         char = refused.group()
         if "\ud800" <= char <= "\udfff":
-            return "Holds an incomplete character (a lone surrogate)."
-        return f"Holds a control character (U+{ord(char):04X})."
+            return TextError("Holds an incomplete character (a lone surrogate).", "surrogate")
+        return TextError(f"Holds a control character (U+{ord(char):04X}).", "control", char)
     if limit is not None and len(value) > limit:
-        return f"At most {limit} characters."
+        return TextError(f"At most {limit} characters.", "length")
     return None
 
 
@@ -45,9 +59,9 @@ def clean(value: str, limit: int | None = None, *, multiline: bool = False, norm
     if normalize and not value.isascii():  # ASCII is NFC already
         # A lone surrogate survives NFC, so the check below still sees it.
         value = unicodedata.normalize("NFC", value)
-    reason = problem(value, limit, multiline=multiline)
-    if reason:
-        raise TextError(reason)
+    error = _error(value, limit, multiline)
+    if error:
+        raise error
     return value
 
 
@@ -67,9 +81,10 @@ class Text:
         try:
             value = clean(field.data, multiline=self.multiline, normalize=self.normalize)
         except TextError as error:
-            raise ValidationError(str(error)) from None
+            if error.kind == "surrogate":
+                raise ValidationError(_("Holds an incomplete character (a lone surrogate).")) from None
+            code = f"{ord(error.char):04X}"
+            raise ValidationError(_("Holds a control character (U+%(code)s).", code=code)) from None
         if self.max is not None and len(value) > self.max:
-            # WTForms' own words for it, which its catalogs translate.
-            message = field.gettext("Field cannot be longer than %(max)d characters.")
-            raise ValidationError(message % {"max": self.max})
+            raise ValidationError(field.gettext(WTFORMS_TOO_LONG) % {"max": self.max})
         field.data = value

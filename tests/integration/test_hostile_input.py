@@ -100,6 +100,13 @@ def test_sign_in_with_a_nul_in_the_user_name_is_a_field_error(client: FlaskClien
     assert "control character" in response.get_data(as_text=True)
 
 
+def test_the_text_check_speaks_the_readers_language(client: FlaskClient) -> None:
+    token = csrf_token(client, "/login")
+    data = {"username": "ali\x1bce", "password": "x", "csrf_token": token}
+    page = client.post("/login", data=data, headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "Contient un caractère de contrôle (U+001B)." in page
+
+
 @pytest.mark.parametrize(
     "url",
     [
