@@ -1,4 +1,4 @@
-"""Small helpers shared by every blueprint: settings, session, API authentication."""
+"""Small helpers shared by every blueprint: settings, session, API authentication, JSON bodies."""
 
 from __future__ import annotations
 
