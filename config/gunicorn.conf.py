@@ -22,5 +22,6 @@ limit_request_line = 8190
 limit_request_fields = 100
 accesslog = "-"
 errorlog = "-"
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(L)ss "%({x-request-id}i)s"'
+# The path without its query: a query may hold personal data (the self-check's date of birth).
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss "%({x-request-id}i)s"'
 preload_app = True

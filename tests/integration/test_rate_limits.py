@@ -141,11 +141,12 @@ def test_limits_hold_across_gunicorn_workers_and_per_client_behind_the_proxy(
         "OCV_WORKERS": "3",
     }
     env.pop("OCV_RATELIMIT_STORAGE_URL", None)  # production's default: the database
+    log = (tmp_path / "access.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "wsgi:app"],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
+        stdout=log,
         stderr=subprocess.DEVNULL,
     )
     try:
@@ -158,3 +159,8 @@ def test_limits_hold_across_gunicorn_workers_and_per_client_behind_the_proxy(
     finally:
         server.terminate()
         server.wait(timeout=30)
+        log.close()
+    # The access log names the path, never the query with its date of birth.
+    access = (tmp_path / "access.log").read_text()
+    assert "/api/v1/public/registration" in access
+    assert "1990-01-01" not in access
