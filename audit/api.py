@@ -10,14 +10,13 @@ from flask import Blueprint, Response
 
 from audit import checkpoints, export, service
 from audit.forms import ConsistencyForm, EntryRangeForm, InclusionForm
-from audit.models import Cosignature
+from audit.models import Checkpoint, Cosignature
 from ocv.acting import Actor
 from ocv.auth.permissions import Permission
 from ocv.db import request_session
-from ocv.errors import Conflict, InvalidState, NotFound, ValidationError
+from ocv.errors import Conflict, NotFound, ValidationError
 from ocv.openapi import PUBLIC, Answer, column_integer, column_text, operation
 from ocv.security import csrf
-from ocv.web import current_settings
 
 bp = Blueprint("audit_api", __name__, url_prefix="/api/v1/audit")
 csrf.exempt(bp)  # reads, and token-authenticated writes only
@@ -39,12 +38,20 @@ def _text(body: str) -> Response:
     return Response(body, mimetype="text/plain", headers={"Cache-Control": "no-cache"})
 
 
+def _latest() -> Checkpoint:
+    """The latest signed checkpoint. A GET never signs one or appends to the log: checkpoints
+    come from the schedule (`ocv audit schedule`), exports (`ocv audit export`) and the
+    events that call for them."""
+    latest = checkpoints.latest(request_session())
+    if latest is None:
+        raise NotFound("No checkpoint has been signed yet.")
+    return latest
+
+
 @bp.get("/checkpoint")
-@operation("The latest checkpoint", access=PUBLIC, answers={200: CHECKPOINT}, errors=(InvalidState,))
+@operation("The latest checkpoint", access=PUBLIC, answers={200: CHECKPOINT}, errors=(NotFound,))
 def checkpoint() -> Response:
-    session = request_session()
-    latest = checkpoints.latest(session) or checkpoints.issue(session, current_settings(), "demand")
-    return _text(checkpoints.full_text(latest))
+    return _text(checkpoints.full_text(_latest()))
 
 
 @bp.get("/checkpoints/<int:size>")
@@ -126,10 +133,11 @@ def consistency(query: ConsistencyForm) -> ConsistencyProof:
             headers={"Content-Disposition": 'attachment; filename="ocv-audit-<size>.tar.gz"'},
         )
     },
+    errors=(NotFound,),
 )
 def bundle() -> Response:
-    session = request_session()
-    size = export.prepare(session, current_settings())
+    """The log up to the latest checkpoint, as `ocv-verify` reads it."""
+    session, size = request_session(), _latest().size
     return Response(
         export.bundle_tar_gz(session, size),
         mimetype="application/gzip",

@@ -9,6 +9,7 @@ BENCHMARKS = [
     "bench.bench_import",
     "bench.bench_enrol",
     "bench.bench_2g",
+    "bench.bench_login",
 ]
 
 for module in BENCHMARKS:

@@ -6,6 +6,7 @@ from alembic import context
 
 import audit.models
 import ocv.auth.models
+import ocv.ratelimits
 import registration.models
 from ocv.db import Base
 

@@ -17,6 +17,7 @@ from ocv.auth import service as accounts
 from ocv.auth import views as auth_views
 from ocv.auth.events import AUTH_EVENTS
 from ocv.auth.session import init_login
+from ocv.bounds import init_bounds
 from ocv.compression import init_compression
 from ocv.db import Database
 from ocv.errors_web import init_error_handlers
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["TESTING"] = settings.env == "test"
 
     init_logging(app, settings.json_logs)
+    init_bounds(app)  # before any route is added: the converters apply to every route
     init_compression(app)  # registered first, so it runs after every other after_request
     init_assets(app)
     Database(settings.resolved_database_url).init_app(app)

@@ -64,11 +64,13 @@ def utcnow() -> dt.datetime:
 
 
 def make_engine(url: str) -> Engine:
+    # Statement parameters hold names and dates of birth: never in an error's message, and
+    # so never in a log or a traceback.
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         _sqlite_transactions(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def _sqlite_transactions(engine: Engine) -> None:

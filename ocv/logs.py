@@ -16,17 +16,24 @@ class RequestIdFilter(logging.Filter):
 
 
 class JsonFormatter(logging.Formatter):
+    """One JSON object per record, with its traceback when it has one.
+
+    Personal data stays out of the logs at the source: the database engine hides statement
+    parameters (ocv.db.make_engine), and log calls name accounts, never voters."""
+
     def format(self, record: logging.LogRecord) -> str:
-        return json.dumps(
-            {
-                "time": self.formatTime(record),
-                "level": record.levelname,
-                "logger": record.name,
-                "request_id": getattr(record, "request_id", "-"),
-                "message": record.getMessage(),
-            },
-            ensure_ascii=False,
-        )
+        line: dict[str, object] = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "request_id": getattr(record, "request_id", "-"),
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            line["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(line, ensure_ascii=False)
 
 
 def init_logging(app: Flask, json_logs: bool) -> None:

@@ -9,6 +9,8 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 
+from ocv import ratelimits
+from ocv.proxy import TrustedProxy
 from ocv.settings import Settings
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -40,6 +42,8 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 def init_security(app: Flask, settings: Settings) -> None:
+    # Counters shared by every worker: in the database unless another storage is named.
+    storage = settings.ratelimit_storage_url or ratelimits.URL
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_NAME="ocv_session",
@@ -49,12 +53,16 @@ def init_security(app: Flask, settings: Settings) -> None:
         PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=settings.session_minutes),
         REMEMBER_COOKIE_DURATION=dt.timedelta(0),
         WTF_CSRF_TIME_LIMIT=settings.session_minutes * 60,
-        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_url,
+        RATELIMIT_STORAGE_URI=storage,
+        RATELIMIT_STORAGE_OPTIONS={"database_url": settings.resolved_database_url}
+        if storage == ratelimits.URL
+        else {},
         RATELIMIT_HEADERS_ENABLED=True,
         MAX_CONTENT_LENGTH=64 * 1024 * 1024,
     )
     csrf.init_app(app)
     limiter.init_app(app)
+    app.wsgi_app = TrustedProxy(app.wsgi_app, settings.forwarded_allow_ips)  # type: ignore[method-assign]
     app.after_request(_add_security_headers)
 
 

@@ -12,6 +12,8 @@ from ocv.errors import ConfigurationError
 ENVIRONMENTS = ("development", "test", "production")
 # A secret shorter than this is guessable by brute force on the session cookie.
 MIN_SECRET_LENGTH = 32
+# The proxies whose X-Forwarded-* headers are believed; config/gunicorn.conf.py reads the same.
+FORWARDED_ALLOW_IPS = "127.0.0.1"
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,12 @@ class Settings:
     login_max_failures: int = 10
     lockout_minutes: int = 15
     login_rate_limit: str = "20 per minute"
-    ratelimit_storage_url: str = "memory://"
+    # Empty: the counters live in the application's database (ocv.ratelimits), shared by workers.
+    ratelimit_storage_url: str = ""
+    self_check_rate_limit: str = "10 per minute"
+    # Per registration number, from any address: a date of birth cannot be guessed in time.
+    self_check_number_limit: str = "10 per hour;30 per day"
+    forwarded_allow_ips: tuple[str, ...] = (FORWARDED_ALLOW_IPS,)
     # Argon2id cost; tests lower it, production keeps the library's defaults.
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
@@ -88,6 +95,9 @@ class Settings:
             lockout_minutes=_int(env, "OCV_LOCKOUT_MINUTES", cls.lockout_minutes),
             login_rate_limit=env.get("OCV_LOGIN_RATE_LIMIT", cls.login_rate_limit),
             ratelimit_storage_url=env.get("OCV_RATELIMIT_STORAGE_URL", cls.ratelimit_storage_url),
+            self_check_rate_limit=env.get("OCV_SELF_CHECK_RATE_LIMIT", cls.self_check_rate_limit),
+            self_check_number_limit=env.get("OCV_SELF_CHECK_NUMBER_LIMIT", cls.self_check_number_limit),
+            forwarded_allow_ips=_list(env.get("OCV_FORWARDED_ALLOW_IPS", FORWARDED_ALLOW_IPS)),
             session_minutes=_int(env, "OCV_SESSION_MINUTES", cls.session_minutes),
             # Plain-HTTP development on 127.0.0.1 cannot use Secure cookies.
             secure_cookies=env.get("OCV_SECURE_COOKIES", "0" if dev else "1") == "1",
@@ -95,6 +105,10 @@ class Settings:
             background_imports=env.get("OCV_BACKGROUND_IMPORTS", "1") == "1",
         )
         return settings.validate()
+
+
+def _list(raw: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

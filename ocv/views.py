@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
 from sqlalchemy import text
 from werkzeug.wrappers import Response
 
 from ocv.auth.forms import ActionForm
 from ocv.db import request_session
+from ocv.text import problem
 from ocv.web import current_settings, signed_in_user
 
 bp = Blueprint("core", __name__)
@@ -24,11 +27,22 @@ def set_language() -> Response:
     language = request.form.get("lang", "")
     if form.validate_on_submit() and language in current_settings().languages:
         session["lang"] = language
-    target = request.form.get("next", "")
-    # Only same-site paths: an open redirect would help phishing.
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("core.home")
-    return redirect(target)
+    return redirect(same_site_path(request.form.get("next", "")) or url_for("core.home"))
+
+
+def same_site_path(target: str) -> str | None:
+    """`target` if it is a path on this site, else None: an open redirect would help phishing.
+
+    Browsers drop tabs and line breaks from a URL and read a backslash as a slash, so
+    "/<tab>/evil.example" and "/\\evil.example" lead to another site; such a target holds a
+    control character or a backslash, and is refused whole rather than cleaned.
+    """
+    if problem(target) or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
 
 
 @bp.get("/healthz")

@@ -1,7 +1,11 @@
-"""Small helpers shared by every blueprint: settings, session, API authentication."""
+"""Small helpers shared by every blueprint: settings, session, API authentication, JSON bodies."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+import orjson
 from flask import current_app, flash, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -10,8 +14,18 @@ from ocv.acting import Actor
 from ocv.auth import service as accounts
 from ocv.auth.models import User
 from ocv.db import request_session
-from ocv.errors import AuthenticationFailed, ValidationError
+from ocv.errors import AuthenticationFailed, OCVError, ValidationError
 from ocv.settings import Settings
+
+# A JSON request body: large enough for any voter or cosignature, small enough that a
+# client cannot make a worker parse megabytes; nesting as deep as any body we define, and
+# far from where a parser's recursion would fail.
+MAX_JSON_BYTES = 64 * 1024
+MAX_JSON_DEPTH = 16
+
+
+class BodyTooLarge(OCVError):
+    http_status = 413
 
 
 def current_settings() -> Settings:
@@ -54,6 +68,46 @@ def api_actor() -> Actor:
     user = api_user()
     assert user is not None  # required: api_user raised otherwise
     return Actor.of(user)
+
+
+def json_body() -> Any:
+    """The request's JSON body, parsed within the size and depth limits; every JSON endpoint
+    reads its body here. None without a JSON content type (the caller says what it expects);
+    ValidationError for a body that is not JSON, BodyTooLarge for one past the size."""
+    if not request.is_json:
+        return None
+    if (request.content_length or 0) > MAX_JSON_BYTES:
+        raise BodyTooLarge(f"A JSON body holds at most {MAX_JSON_BYTES} bytes.")
+    raw = request.stream.read(MAX_JSON_BYTES + 1)  # a body without Content-Length too
+    if len(raw) > MAX_JSON_BYTES:
+        raise BodyTooLarge(f"A JSON body holds at most {MAX_JSON_BYTES} bytes.")
+    try:
+        return parse_json(raw)
+    except json.JSONDecodeError as error:
+        raise ValidationError(f"The body is not JSON: {error}.") from None
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """JSON nesting at most MAX_JSON_DEPTH deep, or json.JSONDecodeError. NaN, infinities
+    and lone surrogates are refused, as RFC 8259 says; orjson's own depth limit (1024)
+    keeps its parser from ever recursing too deep."""
+    value = orjson.loads(raw)  # raises orjson.JSONDecodeError, a json.JSONDecodeError
+    if _depth(value) > MAX_JSON_DEPTH:
+        text = raw if isinstance(raw, str) else raw.decode()
+        raise json.JSONDecodeError(f"nests deeper than {MAX_JSON_DEPTH} levels", text, 0)
+    return value
+
+
+def _depth(value: Any) -> int:
+    """How deeply `value` nests lists and objects, without recursion."""
+    deepest, level = 0, [(value, 1)]
+    while level:
+        item, depth = level.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            children = item.values() if isinstance(item, dict) else item
+            level.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def show_errors(form: FlaskForm, error: ValidationError) -> None:

@@ -36,6 +36,7 @@ Names = Annotated[list[Annotated[str, msgspec.Meta(max_length=100)]], msgspec.Me
 Seals = Annotated[list[Annotated[str, msgspec.Meta(max_length=40)]], msgspec.Meta(max_length=50)]
 Password = Annotated[str, msgspec.Meta(max_length=200, description="Opens the signer's personal key.")]
 ERRORS = (NotFound, ValidationError, WrongStationState)
+BATCH_BYTES = 16 * 1024 * 1024  # a station's CVRs in one batch (10,000 ballots)
 
 
 class StationQuery(FlaskForm):
@@ -362,6 +363,7 @@ class Accepted(msgspec.Struct):
     access=Permission.CHECK_IN_VOTERS,
     query=StationQuery,
     body=Ballots,
+    max_bytes=BATCH_BYTES,
     example={"cvrs": [{"ballot_style": "BS-EU", "votes": {"PRES": ["Amira Haddad"]}, "invalid": ["REF-1"]}]},
     answers={201: Answer(Accepted, example={"accepted": 212})},
     errors=ERRORS,

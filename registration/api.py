@@ -15,7 +15,7 @@ from ocv.errors import NotFound, ValidationError
 from ocv.openapi import PUBLIC, Answer, column_text, operation
 from ocv.security import csrf
 from ocv.web import current_settings
-from registration import models, service
+from registration import models, self_check_limits, service
 from registration.errors import DuplicateDocument, StationFull, WrongPhase
 from registration.forms import SelfCheckForm
 
@@ -305,13 +305,14 @@ REGISTRATION = {
 
 
 @bp.get("/public/registration")
+@self_check_limits.per_number()
 @operation(
     "Check a registration",
     description="By registration number and date of birth; an unknown number and a wrong date "
     "of birth get the same 404.",
     access=PUBLIC,
     query=SelfCheckForm,
-    limit="10 per minute",
+    limit=self_check_limits.per_address_limit,
     answers={200: Answer(Registration, example=REGISTRATION)},
     errors=(NotFound, ValidationError),
 )

@@ -14,6 +14,7 @@ from tqdm import tqdm
 from ocv.console import operator
 from ocv.db import database
 from ocv.errors import ValidationError
+from ocv.web import parse_json
 from registration import imports, regno, service
 
 election_cli = AppGroup("election", help="Election setup and lifecycle.")
@@ -27,8 +28,8 @@ PHASES = {"open": "registration_open", "exhibit": "exhibition", "freeze": "froze
 def load(file: Path) -> None:
     """Load an election definition (JSON; see docs/election-file.md)."""
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as error:
+        data = parse_json(file.read_bytes())  # orjson: UTF-8 only, nesting bounded
+    except ValueError as error:
         raise ValidationError(f"{file} is not JSON: {error}") from None
     with database(current_app).transaction() as session:
         election = service.load_election(session, operator(), data)

@@ -9,11 +9,14 @@ import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
+from ocv.bounds import INT32_MAX
+from ocv.text import TextError, clean
 from registration.errors import ElectionFileError
 
-CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
-COUNTRY = re.compile(r"^[A-Z]{2}$")
-HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+# \Z, not $: `$` also matches before a final line break.
+CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,31}\Z")
+COUNTRY = re.compile(r"[A-Z]{2}\Z")
+HHMM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]\Z")
 DEFAULT_CAPACITY = 5000
 
 
@@ -54,10 +57,19 @@ class _Reader:
         return value
 
     def text(self, obj: Any, path: str, key: str, limit: int) -> str | None:
-        """A string that fits its column."""
+        """A string that passes the text check and fits its column."""
         value = self.get(obj, path, key, str)
-        if value is not None and len(value) > limit:
-            self.problems.add(_join(path, key), f"must be at most {limit} characters")
+        return None if value is None else self.checked(value, _join(path, key), limit)
+
+    def checked(self, value: str, where: str, limit: int) -> str | None:
+        try:
+            value = clean(value)
+        except TextError as error:
+            reason = str(error).rstrip(".")
+            self.problems.add(where, reason[0].lower() + reason[1:])
+            return None
+        if len(value) > limit:
+            self.problems.add(where, f"must be at most {limit} characters")
             return None
         return value
 
@@ -117,6 +129,8 @@ def parse(data: Any) -> dict[str, Any]:
     accepted = r.get(documents, "eligibility.documents", "accepted", list) or []
     if not accepted or not all(isinstance(d, str) and d for d in accepted):
         problems.add("eligibility.documents.accepted", "must list at least one document type")
+    else:
+        accepted = [r.checked(d, "eligibility.documents.accepted", 32) for d in accepted]
     election["accepted_documents"] = accepted
     required = r.get(documents, "eligibility.documents", "required", int, 1)
     if isinstance(required, int) and not 0 <= required <= max(len(accepted), 1):
@@ -130,6 +144,8 @@ def parse(data: Any) -> dict[str, Any]:
         votes = r.get(item, path, "votes_allowed", int, 1)
         if not choices or not all(isinstance(c, str) and c.strip() for c in choices):
             problems.add(f"{path}.choices", "must list the choices by name")
+        else:
+            choices = [r.checked(c, f"{path}.choices", 200) for c in choices]
         if isinstance(votes, int) and not 1 <= votes <= max(len(choices), 1):
             problems.add(f"{path}.votes_allowed", "must be between 1 and the number of choices")
         contests.append(
@@ -215,8 +231,8 @@ def parse(data: Any) -> dict[str, Any]:
             except (zoneinfo.ZoneInfoNotFoundError, ValueError):
                 problems.add(f"{path}.time_zone", f"{zone!r} is not an IANA time zone")
         capacity = r.get(item, path, "capacity", int, DEFAULT_CAPACITY)
-        if isinstance(capacity, int) and capacity < 1:
-            problems.add(f"{path}.capacity", "must be at least 1")
+        if isinstance(capacity, int) and not 1 <= capacity <= INT32_MAX:
+            problems.add(f"{path}.capacity", f"must be between 1 and {INT32_MAX}")
         stations.append(
             {
                 "code": r.code(item, path),

@@ -6,7 +6,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Optional
+
+from ocv.text import Text
 
 DOCUMENT_SLOTS = 2
 
@@ -14,7 +16,7 @@ DOCUMENT_SLOTS = 2
 class SelfCheckForm(FlaskForm):
     reg_no = StringField(
         _l("Registration number"),
-        validators=[DataRequired(), Length(max=20)],
+        validators=[DataRequired(), Text(max=20)],
         render_kw={
             "autocomplete": "off",
             "autocapitalize": "characters",
@@ -32,39 +34,39 @@ class EnrolForm(FlaskForm):
 
     family_name = StringField(
         _l("Family name"),
-        validators=[DataRequired(), Length(max=100)],
+        validators=[DataRequired(), Text(max=100)],
         render_kw={"autofocus": True, "autocomplete": "off"},
     )
     given_name = StringField(
-        _l("Given name"), validators=[DataRequired(), Length(max=100)], render_kw={"autocomplete": "off"}
+        _l("Given name"), validators=[DataRequired(), Text(max=100)], render_kw={"autocomplete": "off"}
     )
-    father_name = StringField(_l("Father's name"), validators=[Optional(), Length(max=100)])
-    grandfather_name = StringField(_l("Grandfather's name"), validators=[Optional(), Length(max=100)])
+    father_name = StringField(_l("Father's name"), validators=[Optional(), Text(max=100)])
+    grandfather_name = StringField(_l("Grandfather's name"), validators=[Optional(), Text(max=100)])
     names_original_script = StringField(
         _l("Names in the original script"),
-        validators=[Optional(), Length(max=300)],
+        validators=[Optional(), Text(max=300)],
         render_kw={"dir": "auto"},
     )
     date_of_birth = DateField(_l("Date of birth"), validators=[DataRequired()])
     sex = SelectField(_l("Sex"), choices=[], validators=[Optional()])
     constituency = SelectField(_l("Home constituency"), choices=[])
     host_country = SelectField(_l("Host country"), choices=[])
-    city = StringField(_l("City of residence"), validators=[Optional(), Length(max=100)])
+    city = StringField(_l("City of residence"), validators=[Optional(), Text(max=100)])
     station = SelectField(_l("Station (leave empty to assign by city)"), choices=[], validators=[Optional()])
     doc1_type = SelectField(_l("Document"), choices=[])
     doc1_number = StringField(
         _l("Document number"),
-        validators=[Optional(), Length(max=40)],
+        validators=[Optional(), Text(max=40)],
         render_kw={"autocomplete": "off", "autocapitalize": "characters"},
     )
     doc2_type = SelectField(_l("Second document"), choices=[], validators=[Optional()])
     doc2_number = StringField(
         _l("Second document number"),
-        validators=[Optional(), Length(max=40)],
+        validators=[Optional(), Text(max=40)],
         render_kw={"autocomplete": "off", "autocapitalize": "characters"},
     )
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=32)], render_kw={"type": "tel"})
-    email = StringField(_l("E-mail"), validators=[Optional(), Length(max=200)], render_kw={"type": "email"})
+    phone = StringField(_l("Phone"), validators=[Optional(), Text(max=32)], render_kw={"type": "tel"})
+    email = StringField(_l("E-mail"), validators=[Optional(), Text(max=200)], render_kw={"type": "email"})
     submit = SubmitField(_l("Enrol"))
 
     def voter_data(self) -> dict[str, object]:
@@ -95,31 +97,33 @@ class EnrolForm(FlaskForm):
 
 
 class ReasonForm(FlaskForm):
-    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Text(max=500)])
     submit = SubmitField(_l("Confirm"))
 
 
 class TransferForm(FlaskForm):
     station = SelectField(_l("New station"), choices=[])
-    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Text(max=500)])
     submit = SubmitField(_l("Transfer"))
 
 
 class ObjectionForm(FlaskForm):
-    grounds = TextAreaField(_l("Grounds of the objection"), validators=[DataRequired(), Length(max=2000)])
-    filed_by = StringField(_l("Filed by (if not you)"), validators=[Optional(), Length(max=64)])
+    grounds = TextAreaField(
+        _l("Grounds of the objection"), validators=[DataRequired(), Text(max=2000, multiline=True)]
+    )
+    filed_by = StringField(_l("Filed by (if not you)"), validators=[Optional(), Text(max=64)])
     submit = SubmitField(_l("File objection"))
 
 
 class ObjectionStepForm(FlaskForm):
-    text = TextAreaField(_l("Details"), validators=[DataRequired(), Length(max=2000)])
+    text = TextAreaField(_l("Details"), validators=[DataRequired(), Text(max=2000, multiline=True)])
     decision = SelectField(_l("Decision"), choices=[], validators=[Optional()])
     submit = SubmitField(_l("Record"))
 
 
 class ReviewForm(FlaskForm):
     decision = SelectField(_l("Decision"), choices=[])
-    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Text(max=500)])
     submit = SubmitField(_l("Resolve"))
 
 

@@ -22,6 +22,7 @@ import rfc8785
 
 from ocv import ids
 from ocv.errors import ValidationError
+from ocv.processes import die_with
 from registration import names, regno
 from registration.enrolment import ElectionIndex, name_parts
 from registration.models import Election, VoterStatus
@@ -276,9 +277,10 @@ class Checker:
 _worker: Checker | None = None
 
 
-def start_worker(rules: Rules, columns: dict[str, int]) -> None:
-    """Process-pool initializer: one Checker per worker process."""
+def start_worker(rules: Rules, columns: dict[str, int], parent_pid: int) -> None:
+    """Process-pool initializer: one Checker per worker process, which ends with its parent."""
     global _worker
+    die_with(parent_pid)
     _worker = Checker(rules, columns)
 
 

@@ -38,6 +38,7 @@ from ocv.auth.permissions import Permission
 from ocv.db import utcnow
 from ocv.errors import ValidationError
 from ocv.settings import Settings
+from ocv.text import TextError, clean
 from registration import events as E
 from registration import import_rows, import_xlsx, names, regno
 from registration.enrolment import DUPLICATE_THRESHOLD, ElectionIndex, take_seat
@@ -116,7 +117,7 @@ def import_voters(
     authorize(officer, Permission.REGISTER_VOTERS)
     require_status(election, ElectionStatus.REGISTRATION_OPEN)
     source, digest, expected, spreadsheet = _spool(stream)
-    name = PurePath(filename).name or "upload"
+    name = _file_name(filename)
     report = ImportReport(filename=name, file_sha256=digest, dry_run=dry_run)
     index = ElectionIndex.load(session, election)
     text = None if spreadsheet else io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
@@ -182,6 +183,14 @@ def import_voters(
 # --- reading and checking ----------------------------------------------------------------
 
 
+def _file_name(filename: str) -> str:
+    """The file's own name, as the report and the voters' history name it."""
+    try:
+        return clean(PurePath(filename).name, 200) or "upload"
+    except TextError as error:
+        raise ValidationError(f"The file name is refused: {error}", {"file": [str(error)]}) from None
+
+
 def _spool(stream: BinaryIO) -> tuple[BinaryIO, str, int, bool]:
     """A seekable copy of the stream (the stream itself when it can seek), its SHA-256, the
     number of lines (for a CSV file's progress bar), and whether it is a spreadsheet (XLSX),
@@ -219,7 +228,10 @@ def _checked(
     context = get_context("forkserver")  # no fork of a process holding database connections
     context.set_forkserver_preload(["registration.import_rows"])
     with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=import_rows.start_worker, initargs=(rules, columns)
+        workers,
+        mp_context=context,
+        initializer=import_rows.start_worker,
+        initargs=(rules, columns, os.getpid()),
     ) as pool:
         pending: deque[Future[list[Row | list[Problem]]]] = deque()
         for chunk in chunks:

@@ -29,13 +29,14 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Optional
 
 from ocv.acting import authorize
 from ocv.auth.permissions import Permission
 from ocv.db import mark_for_rollback, request_session
 from ocv.errors import ValidationError
-from ocv.web import signed_in_actor
+from ocv.text import Text
+from ocv.web import parse_json, signed_in_actor
 from registration import service
 
 bp = Blueprint("registration_setup", __name__, template_folder="templates")
@@ -48,17 +49,15 @@ class StationForm(Form):
     """One station's row; no CSRF token of its own (the page's form carries it)."""
 
     code = HiddenField()
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    city = StringField(_l("City"), validators=[DataRequired(), Length(max=100)])
-    address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
-    time_zone = StringField(
-        _l("Time zone"), validators=[DataRequired(), Length(max=64)], render_kw=NO_SPELLING
-    )
+    name = StringField(_l("Name"), validators=[DataRequired(), Text(max=200)])
+    city = StringField(_l("City"), validators=[DataRequired(), Text(max=100)])
+    address = StringField(_l("Address"), validators=[Optional(), Text(max=300)])
+    time_zone = StringField(_l("Time zone"), validators=[DataRequired(), Text(max=64)], render_kw=NO_SPELLING)
     capacity = IntegerField(_l("Capacity"), validators=[InputRequired()], render_kw={"inputmode": "numeric"})
 
 
 class ElectionEditForm(FlaskForm):
-    name = StringField(_l("Name of the election"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Name of the election"), validators=[DataRequired(), Text(max=200)])
     polling_day = DateField(_l("Polling day"), validators=[DataRequired()])
     minimum_age = IntegerField(
         _l("Minimum age on polling day"), validators=[InputRequired()], render_kw={"inputmode": "numeric"}
@@ -70,7 +69,8 @@ class ElectionEditForm(FlaskForm):
 class DefinitionForm(FlaskForm):
     definition = TextAreaField(
         _l("The whole definition (JSON, docs/election-file.md)"),
-        validators=[DataRequired()],
+        # As large as a definition's upload; its texts are checked one by one when parsed.
+        validators=[DataRequired(), Text(max=1_000_000, multiline=True)],
         render_kw={**NO_SPELLING, "rows": 24, "class": "code"},
     )
     submit = SubmitField(_l("Save the definition"))
@@ -101,7 +101,7 @@ def edit(code: str) -> Response | tuple[str, int]:
         data = _edited(current, form)
     elif which == "json" and advanced.validate():
         try:
-            data = json.loads(advanced.definition.data or "")
+            data = parse_json(advanced.definition.data or "")
         except json.JSONDecodeError as error:
             problems[""] = [
                 _(

@@ -3,8 +3,6 @@ printable lists and cards (officers and admins), and the public self-check."""
 
 from __future__ import annotations
 
-import json
-
 import segno
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -16,11 +14,12 @@ from wtforms import SelectChoice
 from ocv.acting import Actor, authorize, may
 from ocv.auth.forms import ActionForm
 from ocv.auth.permissions import Permission
+from ocv.bounds import INT64_MAX
 from ocv.db import mark_for_rollback, request_session
 from ocv.errors import NotFound, ValidationError
-from ocv.security import limiter
-from ocv.web import current_settings, show_errors, signed_in_actor
-from registration import regno, service
+from ocv.text import TextError, clean
+from ocv.web import current_settings, parse_json, show_errors, signed_in_actor
+from registration import regno, self_check_limits, service
 from registration.errors import MistypedRegNo
 from registration.forms import (
     ElectionFileForm,
@@ -107,7 +106,7 @@ def _election(code: str) -> Election:
 
 
 @bp.route("/check", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@self_check_limits.limited(methods=["POST"])
 def self_check() -> str:
     form = SelfCheckForm()
     result = error = None
@@ -146,7 +145,7 @@ def load_election() -> Response:
     form = ElectionFileForm()
     if form.validate_on_submit():
         try:
-            data = json.loads(form.file.data.read())
+            data = parse_json(form.file.data.read())
         except ValueError:
             flash(_("The file is not JSON."), "error")
             return redirect(url_for("registration.elections"))
@@ -257,7 +256,7 @@ def enrol(code: str) -> Response | str:
 def voters(code: str) -> str:
     _officer()
     e = _election(code)
-    query = request.args.get("q", "").strip()
+    query = _search_text(request.args.get("q", ""))
     found = service.search_voters(request_session(), signed_in_actor(), e, query) if query else []
     return render_template("registration/voters.html", election=e, query=query, voters=found)
 
@@ -338,9 +337,17 @@ def card(code: str, reg_no: str) -> str:
 
 def _posted_item(name: str) -> int | None:
     try:
-        return int(request.form[name]) if request.method == "POST" else None
+        item = int(request.form[name]) if request.method == "POST" else None
     except (KeyError, ValueError):
         return None
+    return item if item is None or 0 <= item <= INT64_MAX else None
+
+
+def _search_text(raw: str) -> str:
+    try:
+        return clean(raw.strip(), 200)
+    except TextError as error:
+        raise ValidationError(str(error), {"q": [str(error)]}) from None
 
 
 def _review_form(review_id: int, posted: bool) -> ReviewForm:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from typing import Any
 
 from ocv.errors import ValidationError
+from ocv.text import TextError, clean
 from registration.models import Election
 from registration.privacy import normalize_number
 
@@ -55,11 +55,11 @@ def _text(
     if isinstance(value, str):
         value = " ".join(value.split())
         if value:
-            if not value.isascii():  # ASCII is NFC already
-                value = unicodedata.normalize("NFC", value)
-            if len(value) > limit:
-                problems.setdefault(key, []).append(f"At most {limit} characters.")
-            return value
+            try:
+                return clean(value, limit)
+            except TextError as error:
+                problems.setdefault(key, []).append(str(error))
+                return None
     elif value is not None:
         problems.setdefault(key, []).append("Must be text.")
         return None
@@ -126,6 +126,11 @@ def validate(
     email = _text(raw, "email", problems, False, 200)
     if email and not EMAIL.match(email):
         problems.setdefault("email", []).append("Not an e-mail address.")
+    # Checked before any problem is raised, so that every field is reported at once.
+    father = _text(raw, "father_name", problems, False)
+    grandfather = _text(raw, "grandfather_name", problems, False)
+    original = _text(raw, "names_original_script", problems, False, 300)
+    city = _text(raw, "city", problems, False)
     if problems:
         raise ValidationError("The voter's data has problems.", problems)
     assert given is not None
@@ -138,14 +143,14 @@ def validate(
         constituency=constituency,
         host_country=country,
         documents=documents,
-        father_name=_text(raw, "father_name", problems, False),
-        grandfather_name=_text(raw, "grandfather_name", problems, False),
-        names_original_script=_text(raw, "names_original_script", problems, False, 300),
+        father_name=father,
+        grandfather_name=grandfather,
+        names_original_script=original,
         sex=sex.upper() if sex else None,
         phone=phone,
         email=email,
         station=station,
-        city=_text(raw, "city", problems, False),
+        city=city,
     )
 
 

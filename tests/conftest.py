@@ -41,6 +41,8 @@ def make_settings(instance: Path, database_url: str, **overrides: object) -> Set
         argon2_time_cost=1,
         argon2_memory_cost=1024,
         login_rate_limit="1000 per minute",
+        # Counters in memory: the test's transaction holds SQLite's write lock throughout.
+        ratelimit_storage_url="memory://",
         secure_cookies=False,
         background_imports=False,  # the test and the app share one connection
     )

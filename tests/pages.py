@@ -76,6 +76,7 @@ PAGES: tuple[Page, ...] = (
     Page("polling.station_page", "/stations/DE-MUC-01?election={polled}&q={family_name}", PRESIDING),
     Page("polling.station_page", "/stations/DE-BER-01?election={polled}", PRESIDING),
     Page("polling.protocol", "/stations/DE-BER-01/protocol?election={polled}"),
+    Page("openapi.reference", "/api/"),
     Page(None, "/no-such-page", status=404),
 )
 
@@ -95,6 +96,7 @@ NOT_PAGES: dict[str, str] = {
     "registration_api.election": "JSON",
     "registration_api.self_check": "JSON",
     "registration_import.rejected_rows": "a CSV download",
+    "openapi.openapi_json": "JSON",
     "polling_api.status": "JSON",
     "polling_api.protocol": "JSON",
 }

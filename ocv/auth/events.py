@@ -14,7 +14,9 @@ USER_DEACTIVATED = EventType("auth.user_deactivated", "An account was deactivate
 
 USER_REACTIVATED = EventType("auth.user_reactivated", "An account was reactivated.", U)
 
-USER_UNLOCKED = EventType("auth.user_unlocked", "An administrator unlocked an account.", U)
+USER_UNLOCKED = EventType(
+    "auth.user_unlocked", "An administrator unlocked an account, from every address.", U
+)
 
 PASSWORD_RESET = EventType("auth.password_reset", "An administrator set a temporary password.", U)
 
@@ -22,7 +24,7 @@ PASSWORD_CHANGED = EventType("auth.password_changed", "A user changed their pass
 
 LOGIN = EventType("auth.login", "A user signed in.", U)
 
-LOGOUT = EventType("auth.logout", "A user signed out.", U)
+LOGOUT = EventType("auth.logout", "A user signed out, which ends every session of the account.", U)
 
 LOGIN_FAILED = EventType(
     "auth.login_failed",
@@ -32,7 +34,9 @@ LOGIN_FAILED = EventType(
 )
 
 ACCOUNT_LOCKED = EventType(
-    "auth.account_locked", "Too many failed sign-ins locked an account.", ("username", "minutes")
+    "auth.account_locked",
+    "Too many failed sign-ins from one client address locked that address out of an account.",
+    ("username", "minutes"),
 )
 
 TOTP_ENABLED = EventType("auth.totp_enabled", "A user turned on two-step sign-in.", U)

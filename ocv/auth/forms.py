@@ -8,6 +8,10 @@ from wtforms import PasswordField, SelectChoice, SelectField, StringField, Submi
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from ocv.auth.models import Role
+from ocv.text import Text
+
+# Passwords pass the text check as typed: a secret is never normalized.
+PASSWORD = Text(max=1024, normalize=False)
 
 ROLE_LABELS = {
     Role.ADMIN: _l("Administrator"),
@@ -23,12 +27,12 @@ ROLE_CHOICES = [SelectChoice(role.value, label) for role, label in ROLE_LABELS.i
 class LoginForm(FlaskForm):
     username = StringField(
         _l("User name"),
-        validators=[DataRequired(), Length(max=64)],
+        validators=[DataRequired(), Text(max=64)],
         render_kw={"autocomplete": "username", "autocapitalize": "none", "autofocus": True},
     )
     password = PasswordField(
         _l("Password"),
-        validators=[DataRequired(), Length(max=1024)],
+        validators=[DataRequired(), PASSWORD],
         render_kw={"autocomplete": "current-password"},
     )
     submit = SubmitField(_l("Sign in"))
@@ -37,7 +41,7 @@ class LoginForm(FlaskForm):
 class SecondFactorForm(FlaskForm):
     code = StringField(
         _l("Code from your authenticator app"),
-        validators=[DataRequired(), Length(min=6, max=8)],
+        validators=[DataRequired(), Length(min=6), Text(max=8)],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True},
     )
     submit = SubmitField(_l("Verify"))
@@ -46,17 +50,17 @@ class SecondFactorForm(FlaskForm):
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(
         _l("Current password"),
-        validators=[DataRequired()],
+        validators=[DataRequired(), PASSWORD],
         render_kw={"autocomplete": "current-password"},
     )
     new_password = PasswordField(
         _l("New password"),
-        validators=[DataRequired(), Length(max=1024)],
+        validators=[DataRequired(), PASSWORD],
         render_kw={"autocomplete": "new-password", "minlength": 12},
     )
     confirm = PasswordField(
         _l("Repeat the new password"),
-        validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
+        validators=[DataRequired(), PASSWORD, EqualTo("new_password", message=_l("The passwords differ."))],
         render_kw={"autocomplete": "new-password"},
     )
     submit = SubmitField(_l("Change password"))
@@ -65,7 +69,7 @@ class ChangePasswordForm(FlaskForm):
 class EnableTotpForm(FlaskForm):
     code = StringField(
         _l("Code shown by the app"),
-        validators=[DataRequired(), Length(min=6, max=8)],
+        validators=[DataRequired(), Length(min=6), Text(max=8)],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
     )
     submit = SubmitField(_l("Turn on two-step sign-in"))
@@ -73,13 +77,15 @@ class EnableTotpForm(FlaskForm):
 
 class ConfirmPasswordForm(FlaskForm):
     password = PasswordField(
-        _l("Your password"), validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
+        _l("Your password"),
+        validators=[DataRequired(), PASSWORD],
+        render_kw={"autocomplete": "current-password"},
     )
     submit = SubmitField(_l("Confirm"))
 
 
 class TokenForm(FlaskForm):
-    name = StringField(_l("What the token is for"), validators=[Optional(), Length(max=100)])
+    name = StringField(_l("What the token is for"), validators=[Optional(), Text(max=100)])
     submit = SubmitField(_l("Create API token"))
 
 
@@ -88,15 +94,15 @@ class ActionForm(FlaskForm):
 
 
 class NewUserForm(FlaskForm):
-    username = StringField(_l("User name"), validators=[DataRequired(), Length(max=64)])
-    full_name = StringField(_l("Full name"), validators=[Optional(), Length(max=200)])
+    username = StringField(_l("User name"), validators=[DataRequired(), Text(max=64)])
+    full_name = StringField(_l("Full name"), validators=[Optional(), Text(max=200)])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
     station_code = StringField(
-        _l("Station code (presiding officers and clerks)"), validators=[Optional(), Length(max=32)]
+        _l("Station code (presiding officers and clerks)"), validators=[Optional(), Text(max=32)]
     )
     password = PasswordField(
         _l("Temporary password"),
-        validators=[DataRequired(), Length(max=1024)],
+        validators=[DataRequired(), PASSWORD],
         render_kw={"autocomplete": "new-password"},
     )
     submit = SubmitField(_l("Create user"))
@@ -104,12 +110,14 @@ class NewUserForm(FlaskForm):
 
 class RoleForm(FlaskForm):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
-    station_code = StringField(_l("Station code"), validators=[Optional(), Length(max=32)])
+    station_code = StringField(_l("Station code"), validators=[Optional(), Text(max=32)])
     submit = SubmitField(_l("Change role"))
 
 
 class ResetPasswordForm(FlaskForm):
     password = PasswordField(
-        _l("Temporary password"), validators=[DataRequired()], render_kw={"autocomplete": "new-password"}
+        _l("Temporary password"),
+        validators=[DataRequired(), PASSWORD],
+        render_kw={"autocomplete": "new-password"},
     )
     submit = SubmitField(_l("Set temporary password"))

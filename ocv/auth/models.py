@@ -39,7 +39,6 @@ class User(UserMixin, Base):
             f"(role IN ({_STATION_VALUES})) = (station_code IS NOT NULL)",
             name="station_scope",
         ),
-        CheckConstraint("failed_logins >= 0", name="failed_logins_non_negative"),
     )
 
     id: Mapped[int_pk]
@@ -50,7 +49,7 @@ class User(UserMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     must_change_password: Mapped[bool] = mapped_column(default=True)
     is_active: Mapped[bool] = mapped_column(default=True)
-    failed_logins: Mapped[int] = mapped_column(default=0)
+    # The latest lock of a sign-in from any address (LoginFailure), shown to administrators.
     locked_until: Mapped[dt.datetime | None]
     totp_secret: Mapped[str | None] = mapped_column(String(200))
     # Bumped on password change and logout-everywhere: older sessions stop working.
@@ -75,6 +74,22 @@ class User(UserMixin, Base):
 
     def as_actor(self) -> dict[str, str]:
         return {"user": self.username, "role": self.role}
+
+
+class LoginFailure(Base):
+    """Failed sign-ins to one account from one client address, and its lock, if any.
+
+    Counted per account and address, so that nobody can lock someone else out by failing
+    on purpose: a lock holds only for the address that earned it."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (CheckConstraint("failures >= 0", name="failures_non_negative"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[dt.datetime | None]
 
 
 class ApiToken(Base):

@@ -14,18 +14,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pyotp
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from ocv.acting import SYSTEM, Actor, authorize, record
 from ocv.auth import events as E
-from ocv.auth.models import STATION_ROLES, ApiToken, Role, User
+from ocv.auth.models import STATION_ROLES, ApiToken, LoginFailure, Role, User
 from ocv.auth.permissions import Permission
 from ocv.crypto import PasswordHashing, open_sealed, seal_with_secret
 from ocv.db import utcnow
 from ocv.errors import AuthenticationFailed, Conflict, NotFound, ValidationError
 from ocv.settings import Settings
+from ocv.text import TextError, clean
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,13 @@ def check_password_strength(password: str, username: str, field: str = "password
         problems.append("Do not include the user name.")
     if problems:
         raise ValidationError("The password is too weak.", {field: problems})
+
+
+def _checked_text(value: str, limit: int, field: str) -> str:
+    try:
+        return clean(value, limit)
+    except TextError as error:
+        raise ValidationError(str(error), {field: [str(error)]}) from None
 
 
 def _check_role(role: str, station_code: str | None) -> Role:
@@ -88,14 +96,15 @@ def create_user(
             "A user name is 1 to 64 of: lowercase letters, digits, '.', '_', '-'.",
             {"username": ["Use lowercase letters, digits, '.', '_' or '-'."]},
         )
-    station_code = station_code.strip().upper() if station_code else None
+    station_code = _checked_text(station_code.strip().upper(), 32, "station_code") if station_code else None
     parsed_role = _check_role(role, station_code)
+    full_name = _checked_text(full_name.strip(), 200, "full_name")
     check_password_strength(password, username)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"The user name {username!r} is taken.")
     user = User(
         username=username,
-        full_name=full_name.strip(),
+        full_name=full_name,
         role=parsed_role.value,
         station_code=station_code,
         password_hash=hashing(settings).hash(password),
@@ -144,7 +153,7 @@ def get_user(session: Session, username: str) -> User:
 
 def change_role(session: Session, actor: Actor, user: User, role: str, station_code: str | None) -> User:
     authorize(actor, Permission.MANAGE_USERS)
-    station_code = station_code.strip().upper() if station_code else None
+    station_code = _checked_text(station_code.strip().upper(), 32, "station_code") if station_code else None
     parsed = _check_role(role, station_code)
     if actor.is_(user):
         raise ValidationError("You cannot change your own role.")
@@ -170,9 +179,14 @@ def set_active(session: Session, actor: Actor, user: User, active: bool) -> User
 
 def unlock(session: Session, actor: Actor, user: User) -> User:
     authorize(actor, Permission.MANAGE_USERS)
-    user.failed_logins, user.locked_until = 0, None
+    _clear_failures(session, user)
     record(session, E.USER_UNLOCKED, actor, {}, {"username": user.username})
     return user
+
+
+def _clear_failures(session: Session, user: User) -> None:
+    session.execute(delete(LoginFailure).where(LoginFailure.user_id == user.id))
+    user.locked_until = None
 
 
 def reset_password(session: Session, settings: Settings, actor: Actor, user: User, password: str) -> User:
@@ -182,7 +196,7 @@ def reset_password(session: Session, settings: Settings, actor: Actor, user: Use
     user.password_hash = hashing(settings).hash(password)
     user.must_change_password = True
     user.session_version += 1
-    user.failed_logins, user.locked_until = 0, None
+    _clear_failures(session, user)
     record(session, E.PASSWORD_RESET, actor, {}, {"username": user.username})
     for hook in password_hooks:
         hook(session, user, None, password)
@@ -203,25 +217,30 @@ class LoginOutcome:
         return self.user is not None and self.error is None and not self.needs_totp
 
 
-# Codes, not sentences: the web layer words them in the reader's language.
+# One answer for an unknown user, a wrong password and a locked address, so that the answer
+# tells an attacker nothing; the web layer words it in the reader's language.
 GENERIC_LOGIN_ERROR = "invalid"
 
 
 def authenticate(
     session: Session, settings: Settings, username: str, password: str, remote_addr: str = ""
 ) -> LoginOutcome:
-    """Check a sign-in; failures are counted and recorded, and committed by the caller."""
+    """Check a sign-in; failures are counted and recorded, and committed by the caller.
+
+    Every attempt costs one Argon2id computation, whether the user exists, the password is
+    wrong or the address is locked out, so neither the answer nor its time tells them apart.
+    """
+    hasher = hashing(settings)
     user = session.scalar(select(User).where(User.username == username.strip().lower()).with_for_update())
     if user is None:
-        # Hash anyway, at the same cost, so timing does not tell which user names exist.
-        hashing(settings).hash(password)
+        hasher.hash(password)  # the same cost as a verification
         record(session, E.LOGIN_FAILED, SYSTEM, {}, {"username": None, "reason": "unknown_user"})
-        log.warning("login failed: unknown user from %s", remote_addr)
+        log.warning("login failed: unknown user")
         return LoginOutcome(None, GENERIC_LOGIN_ERROR)
-    if _is_locked(session, user):
-        return LoginOutcome(None, LOCKED_ERROR)
-    hasher = hashing(settings)
-    if not hasher.verify(user.password_hash, password):
+    matches = hasher.verify(user.password_hash, password)
+    if _is_locked(session, user, remote_addr):
+        return LoginOutcome(None, GENERIC_LOGIN_ERROR)
+    if not matches:
         return _fail(session, settings, user, "bad_password", remote_addr)
     if not user.is_active:
         return _fail(session, settings, user, "inactive", remote_addr)
@@ -236,51 +255,68 @@ def complete_second_factor(
     session: Session, settings: Settings, user: User, code: str, remote_addr: str = ""
 ) -> LoginOutcome:
     """The second step of a sign-in whose password was right: check the TOTP code."""
-    if _is_locked(session, user):
-        return LoginOutcome(None, LOCKED_ERROR)
+    session.refresh(user, with_for_update=True)  # attempts on one account, one at a time
+    if _is_locked(session, user, remote_addr):
+        return LoginOutcome(None, GENERIC_LOGIN_ERROR)
     if not user.is_active or not _totp_matches(settings, user, code):
         return _fail(session, settings, user, "bad_totp", remote_addr)
     return _succeed(session, user, remote_addr)
 
 
-LOCKED_ERROR = "locked"
+def _failures(session: Session, user: User, address: str) -> LoginFailure | None:
+    return session.get(LoginFailure, (user.id, address[:64]), with_for_update=True)
 
 
-def _is_locked(session: Session, user: User) -> bool:
-    if user.locked_until is None or user.locked_until <= utcnow():
+def _is_locked(session: Session, user: User, address: str) -> bool:
+    failure = _failures(session, user, address)
+    if failure is None or failure.locked_until is None or failure.locked_until <= utcnow():
         return False
     record(session, E.LOGIN_FAILED, SYSTEM, {}, {"username": user.username, "reason": "locked"})
-    log.warning("login refused: %s is locked until %s", user.username, user.locked_until)
+    log.warning("login refused: %s is locked for an address until %s", user.username, failure.locked_until)
     return True
 
 
 def _succeed(session: Session, user: User, remote_addr: str) -> LoginOutcome:
-    user.failed_logins, user.locked_until, user.last_login_at = 0, None, utcnow()
+    failure = _failures(session, user, remote_addr)
+    if failure is not None:
+        session.delete(failure)
+    user.last_login_at = utcnow()
     record(session, E.LOGIN, Actor.of(user), {}, {"username": user.username})
-    log.info("login: %s from %s", user.username, remote_addr)
+    log.info("login: %s", user.username)
     return LoginOutcome(user)
 
 
 def _fail(session: Session, settings: Settings, user: User, reason: str, remote_addr: str) -> LoginOutcome:
-    user.failed_logins += 1
+    now, window = utcnow(), dt.timedelta(minutes=settings.lockout_minutes)
+    failure = _failures(session, user, remote_addr)
+    if failure is None:
+        failure = LoginFailure(user_id=user.id, address=remote_addr[:64], failures=0)
+        session.add(failure)
+    elif failure.last_failed_at <= now - window:
+        failure.failures = 0  # failures further apart than the lockout window do not add up
+    failure.failures += 1
+    failure.last_failed_at = now
     record(session, E.LOGIN_FAILED, SYSTEM, {}, {"username": user.username, "reason": reason})
     log.warning(
-        "login failed: %s (%s, failure %d) from %s",
-        user.username,
-        reason,
-        user.failed_logins,
-        remote_addr,
+        "login failed: %s (%s, failure %d from this address)", user.username, reason, failure.failures
     )
-    if user.failed_logins >= settings.login_max_failures:
-        user.locked_until = utcnow() + dt.timedelta(minutes=settings.lockout_minutes)
-        user.failed_logins = 0
+    if failure.failures >= settings.login_max_failures:
+        failure.locked_until, failure.failures = now + window, 0
+        user.locked_until = max(filter(None, (user.locked_until, failure.locked_until)))
         locked = {"username": user.username, "minutes": settings.lockout_minutes}
         record(session, E.ACCOUNT_LOCKED, SYSTEM, {}, locked)
-        log.warning("account locked: %s after %d failed sign-ins", user.username, settings.login_max_failures)
+        log.warning(
+            "account locked for an address: %s after %d failed sign-ins",
+            user.username,
+            settings.login_max_failures,
+        )
     return LoginOutcome(None, GENERIC_LOGIN_ERROR)
 
 
 def record_logout(session: Session, user: User) -> None:
+    """Sign out: every session of the account ends here, on the server, not only the cookie
+    of the browser that asked (a copied cookie would otherwise still open the account)."""
+    user.session_version += 1
     record(session, E.LOGOUT, Actor.of(user), {}, {"username": user.username})
 
 
@@ -355,7 +391,7 @@ def issue_token(session: Session, actor: Actor, user: User, name: str) -> str:
     """Create a token for `user` (themself, or anyone for an admin) and return it once."""
     if not actor.is_(user):
         authorize(actor, Permission.MANAGE_USERS)
-    name = name.strip() or "API token"
+    name = _checked_text(name.strip(), 100, "name") or "API token"
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     issued = ApiToken(user=user, name=name[:100], token_hash=_token_hash(token), prefix=token[:12])
     session.add(issued)

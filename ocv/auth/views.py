@@ -39,11 +39,7 @@ def _me() -> User:
 
 
 def login_error_message(code: str | None) -> str:
-    if code == accounts.LOCKED_ERROR:
-        return _(
-            "This account is locked after too many failed sign-ins. "
-            "Try again later or ask an administrator to unlock it."
-        )
+    # The same words for an unknown user, a wrong password and a locked-out address.
     return _("Wrong user name or password.")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 import functools
 import re
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,11 +15,12 @@ import msgspec
 from flask import Response, request
 from flask_wtf import FlaskForm
 
+from ocv import text
 from ocv.acting import Actor, authorize
 from ocv.auth.permissions import Permission
 from ocv.errors import OCVError, ValidationError
 from ocv.security import limiter
-from ocv.web import api_user
+from ocv.web import MAX_JSON_BYTES, BodyTooLarge, api_user, parse_json
 
 ATTRIBUTE = "__openapi__"
 
@@ -53,8 +55,9 @@ class Operation:
     errors: tuple[type[OCVError], ...]
     query: type[FlaskForm] | None
     body: Any
+    max_bytes: int
     example: Any
-    limit: str | None
+    limit: str | Callable[[], str] | None
     examples: Mapping[int, Any]  # error status → example answer, where a default will not do
 
     @property
@@ -70,8 +73,9 @@ def operation(
     errors: tuple[type[OCVError], ...] = (),
     query: type[FlaskForm] | None = None,
     body: Any = None,
+    max_bytes: int = MAX_JSON_BYTES,
     example: Any = None,
-    limit: str | None = None,
+    limit: str | Callable[[], str] | None = None,
     examples: Mapping[int, Any] | None = None,
     description: str = "",
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
@@ -86,6 +90,7 @@ def operation(
         errors=errors,
         query=query,
         body=body,
+        max_bytes=max_bytes,
         example=example,
         limit=limit,
         examples=examples or {},
@@ -106,7 +111,7 @@ def operation(
             if declared.query is not None:
                 arguments["query"] = parsed_query(declared.query)
             if declared.body is not None:
-                arguments["body"] = decoded_body(declared.body)
+                arguments["body"] = decoded_body(declared.body, declared.max_bytes)
             return encoded(declared, view(**arguments))
 
         endpoint = limiter.limit(declared.limit)(run) if declared.limit else run
@@ -132,13 +137,44 @@ _AT = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 _MISSING = re.compile(r"missing required field `(?P<name>[^`]+)`")
 
 
-def decoded_body(body_type: Any) -> Any:
+def decoded_body(body_type: Any, max_bytes: int = MAX_JSON_BYTES) -> Any:
+    """The body as its declared type, within its size (413 past it); every text in it passes
+    the one text check (ocv.text: no control characters, no lone surrogates)."""
+    if (request.content_length or 0) > max_bytes:
+        raise BodyTooLarge(f"A body holds at most {max_bytes:,} bytes here.")
+    raw = request.stream.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise BodyTooLarge(f"A body holds at most {max_bytes:,} bytes here.")
     try:
-        return msgspec.json.decode(request.get_data(), type=body_type)
+        if body_type is Any or typing.get_origin(body_type) is dict and typing.get_args(body_type)[1] is Any:
+            body = parse_json(raw)  # free-form: nesting bounded as for every JSON body
+            if not isinstance(body, dict):
+                raise ValidationError("Send a JSON object.", {"body": ["Expected a JSON object."]})
+        else:
+            body = msgspec.json.decode(raw, type=body_type)
     except msgspec.ValidationError as error:
         raise ValidationError("The request body has problems.", _fields(str(error))) from None
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, ValueError) as error:
+        if isinstance(error, ValidationError):
+            raise
         raise ValidationError("Send a JSON object.", {"body": ["Not valid JSON."]}) from None
+    _check_texts(msgspec.to_builtins(body))
+    return body
+
+
+def _check_texts(value: Any, at: str = "body") -> None:
+    stack = [(at, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, str):
+            if problem := text.problem(item, multiline=True):
+                raise ValidationError(f"{where}: {problem}", {where.split(".")[0].split("[")[0]: [problem]})
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                stack.append((f"{where}.{key}" if where != "body" else str(key), key))
+                stack.append((f"{where}.{key}" if where != "body" else str(key), child))
+        elif isinstance(item, list):
+            stack.extend((f"{where}[{i}]", child) for i, child in enumerate(item))
 
 
 def _fields(message: str) -> dict[str, list[str]]:

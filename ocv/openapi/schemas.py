@@ -16,6 +16,7 @@ from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from ocv.errors import OCVError, ValidationError
+from ocv.text import Text
 
 
 class Error(msgspec.Struct, forbid_unknown_fields=True):
@@ -143,6 +144,8 @@ def _field_schema(field_class: type[Field], validators: Any) -> dict[str, Any]:
                 schema["minLength"] = validator.min
             if validator.max >= 0:
                 schema["maxLength"] = validator.max
+        elif isinstance(validator, Text) and validator.max is not None:
+            schema["maxLength"] = validator.max
         elif isinstance(validator, DataRequired) and schema["type"] == "string" and "format" not in schema:
             schema.setdefault("minLength", 1)
     return schema

@@ -163,8 +163,9 @@ def test_checkpoints_are_signed_by_the_log_key(db_session: Session, settings: Se
     assert checkpoints.issue(db_session, settings, "demand") is checkpoint  # same size: same one
 
 
-def test_api_reads(client: FlaskClient, db_session: Session) -> None:
+def test_api_reads(client: FlaskClient, db_session: Session, settings: Settings) -> None:
     _append(db_session, 12)
+    checkpoints.issue(db_session, settings, "schedule")
     db_session.commit()
     size = service.size(db_session)
     lines = client.get(f"/api/v1/audit/entries?start=0&end={size}")
@@ -191,6 +192,25 @@ def test_api_reads(client: FlaskClient, db_session: Session) -> None:
     beyond = client.get(f"/api/v1/audit/proof/inclusion?index=0&size={size + 5}")
     assert beyond.status_code == 422
     assert "the log has" in beyond.get_json()["error"]
+
+
+def test_anonymous_reads_write_nothing_to_the_log(
+    client: FlaskClient, db_session: Session, settings: Settings
+) -> None:
+    _append(db_session, 3)
+    signed = checkpoints.issue(db_session, settings, "schedule")
+    _append(db_session, 2)  # entries after the latest checkpoint
+    db_session.commit()
+    before = (service.size(db_session), len(checkpoints.history(db_session)))
+    assert client.get("/api/v1/audit/checkpoint").get_data(as_text=True) == checkpoints.full_text(signed)
+    for _ in range(2):
+        bundle = client.get("/api/v1/audit/bundle")
+        assert bundle.status_code == 200
+        assert f"ocv-audit-{signed.size}.tar.gz" in bundle.headers["Content-Disposition"]
+    client.get("/audit/")
+    client.get("/audit/checkpoints")
+    db_session.expire_all()
+    assert (service.size(db_session), len(checkpoints.history(db_session))) == before
 
 
 def test_observer_pages(client: FlaskClient, db_session: Session, settings: Settings) -> None:

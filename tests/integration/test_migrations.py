@@ -9,6 +9,7 @@ from sqlalchemy import Engine, inspect, make_url
 
 import audit.models  # noqa: F401  (all tables on the metadata)
 import ocv.auth.models  # noqa: F401
+import ocv.ratelimits  # noqa: F401
 from ocv import migrate
 from ocv.db import Base, make_engine
 from tests.scratch import drop_database, fresh_database

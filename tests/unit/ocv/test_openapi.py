@@ -26,11 +26,25 @@ from registration.models import Voter
 
 def test_query_parameters_come_from_the_form_validators() -> None:
     assert query_parameters(EntryRangeForm) == [
-        {"name": "start", "in": "query", "required": True, "schema": {"type": "integer", "minimum": 0}},
-        {"name": "end", "in": "query", "required": True, "schema": {"type": "integer", "minimum": 0}},
+        {
+            "name": "start",
+            "in": "query",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0, "maximum": 2**62},
+        },
+        {
+            "name": "end",
+            "in": "query",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0, "maximum": 2**62},
+        },
     ]
     by_name = {p["name"]: p for p in query_parameters(ConsistencyForm)}
-    assert by_name["from"]["schema"] == {"type": "integer", "minimum": 1}  # attached by name
+    assert by_name["from"]["schema"] == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 2**62,
+    }  # attached by name
     check = {p["name"]: p for p in query_parameters(SelfCheckForm)}
     assert set(check) == {"reg_no", "date_of_birth"}  # the submit button is no parameter
     assert check["reg_no"]["schema"] == {"type": "string", "maxLength": 20, "minLength": 1}
