@@ -20,6 +20,7 @@ import orjson
 
 from audit import merkle
 from audit.jcs import MAX_INT, CanonicalError, canonical_bytes, fast_path_holds, has_float, is_canonical
+from audit.replay_polling import ACCOUNT_TYPES
 
 SCOPE_KEYS = frozenset({"election", "station", "country"})
 ACTOR_KEYS = frozenset({"user", "role"})
@@ -117,7 +118,7 @@ def _check_batch(
         return None
     # A member name is written `"name":` in canonical form, so a batch without these
     # bytes has no signed document; a match may be inside a string, hence the check.
-    if b'"signatures":' in joined or b'"document":' in joined or any(map(_is_audit, set(types))):
+    if b'"signatures":' in joined or b'"document":' in joined or any(map(_is_replayed, set(types))):
         notable.extend(
             (entry.seq, orjson.loads(line))
             for entry, line in zip(entries, lines, strict=True)
@@ -204,9 +205,13 @@ def _is_audit(kind: str) -> bool:
     return "audit." <= kind < "audit/"
 
 
+def _is_replayed(kind: str) -> bool:
+    return _is_audit(kind) or "polling." <= kind < "polling/" or kind in ACCOUNT_TYPES
+
+
 def _is_notable(kind: str, payload: dict[str, Any]) -> bool:
-    """Replayed: the audit.* entries and signed documents."""
-    return "signatures" in payload or "document" in payload or _is_audit(kind)
+    """Replayed: the audit.*, polling.* and account entries, and signed documents."""
+    return "signatures" in payload or "document" in payload or _is_replayed(kind)
 
 
 def _check_lines(

@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from audit import merkle, note
 from audit.entry_scan import Scan, scan_chunk
 from audit.jcs import CanonicalError, canonical_bytes, loads_strict
+from audit.replay_polling import PollingReplay, PollingRuleBroken
 
 PARALLEL_THRESHOLD = 200_000  # entries; below it, starting workers costs more than it saves
 CHUNK_BYTES = 8 << 20  # per chunk: bounds memory, paces the progress bar
@@ -94,6 +95,8 @@ class Report:
     documents: int = 0  # signed documents whose every signature verified
     signatures: int = 0
     digests: int = 0  # state digests that matched the replay
+    voters_marked: int = 0  # the marked register the polling replay rebuilt
+    protocols: int = 0  # station protocols whose figures matched their stations' entries
     state_checked: list[str] = field(default_factory=list)
     state_unchecked: list[str] = field(default_factory=list)  # no digest names them
     failure: Failed | None = None
@@ -303,6 +306,7 @@ class Replay:
         self.public: dict[str, bytes] = {}
         self.documents = self.signatures = self.digests = 0
         self.last_state: tuple[int, dict[str, Any]] | None = None
+        self.polling = PollingReplay()
 
     def entry(self, seq: int, entry: dict[str, Any], counts: dict[str, int] | None) -> None:
         kind, payload = entry["type"], entry["payload"]
@@ -321,6 +325,10 @@ class Replay:
             self._checkpoint_cosigned(seq, payload)
         if "signatures" in payload:
             self._document(seq, payload)
+        try:
+            self.polling.entry(seq, entry, self.keys)
+        except PollingRuleBroken as error:
+            raise _Bad(str(error)) from None
 
     def _log_created(self, seq: int, payload: dict[str, Any]) -> None:
         origin, vkey = _strings(payload, "origin", "vkey")
@@ -631,6 +639,7 @@ def verify_bundle(
         report.origin, report.keys = replay.origin, list(replay.keys.values())
         report.documents, report.signatures = replay.documents, replay.signatures
         report.digests = replay.digests
+        report.voters_marked, report.protocols = len(replay.polling.marks), replay.polling.protocols
     return report
 
 

@@ -124,8 +124,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _wait_for(url: str) -> int:
-    for _ in range(100):
+def _wait_for(url: str, seconds: float = 60) -> int:
+    """The first answer's status, 0 if none came in time (a loaded machine starts slowly)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 (our own server)
                 return int(response.status)
