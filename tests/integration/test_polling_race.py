@@ -24,7 +24,8 @@ from registration import service as registry
 from tests.factories import OPERATOR
 from tests.integration.test_registration import demo_definition, voter
 
-ATTEMPTS, THREADS = 1000, 20
+# Fewer threads than the engine pools connections (5 + 10), so none waits for one.
+ATTEMPTS, THREADS = 1000, 10
 STATIONS = ("DE-BER-01", "DE-MUC-01")
 OPENING = {"ballots": {"BS-EU": 2000, "BS-ME": 10, "BS-HOME": 10}, "seals": ["S-1"], "officials": ["PO"]}
 
