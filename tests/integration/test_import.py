@@ -28,9 +28,11 @@ from ocv.auth import service as accounts
 from ocv.db import database
 from ocv.errors import PermissionDenied, ValidationError
 from ocv.settings import Settings
-from registration import import_jobs, imports, regno, service
+from registration import regno, service
 from registration.errors import WrongPhase
-from registration.import_rows import COLUMNS
+from registration.imports import jobs as import_jobs
+from registration.imports import service as imports
+from registration.imports.rows import COLUMNS
 from registration.models import DuplicateReview, Election, Station, Voter, VoterDocument, VoterHistory
 from registration.privacy import DocumentKeys
 from tests.conftest import PASSWORD, csrf_token, login

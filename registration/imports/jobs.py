@@ -40,8 +40,9 @@ from ocv.auth.permissions import Permission
 from ocv.db import database
 from ocv.errors import OCVError, PermissionDenied, ValidationError
 from ocv.settings import Settings
-from registration import imports, service
-from registration.imports import ImportReport
+from registration import service
+from registration.imports import service as imports
+from registration.imports.service import ImportReport
 from registration.models import Election, ElectionStatus
 from registration.setup import require_status
 

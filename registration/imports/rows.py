@@ -79,7 +79,7 @@ class Row(NamedTuple):
     name_key: str  # the blocking key (family name)
     given_key: str  # the same key of the given name, to catch a given/family swap
     names: names.NameParts
-    voter: tuple[Any, ...]  # the `voters` row in import_store.VOTER_COLUMNS order, less station_id
+    voter: tuple[Any, ...]  # the `voters` row in store.VOTER_COLUMNS order, less station_id
     documents: tuple[tuple[Any, ...], ...]  # `voter_documents` rows: (election, voter, type, hash, sealed)
     commitment_head: bytes  # the record's JCS up to the station's value (see `commitment`)
 

@@ -40,11 +40,13 @@ from ocv.errors import ValidationError
 from ocv.settings import Settings
 from ocv.text import TextError, clean
 from registration import events as E
-from registration import import_rows, import_xlsx, names, regno
+from registration import names, regno
 from registration.enrolment import DUPLICATE_THRESHOLD, ElectionIndex, take_seat
 from registration.errors import StationFull
-from registration.import_rows import Problem, Row, Rules
-from registration.import_store import Candidate, Holder, Store, Taken, history_changes
+from registration.imports import rows as import_rows
+from registration.imports import xlsx as import_xlsx
+from registration.imports.rows import Problem, Row, Rules
+from registration.imports.store import Candidate, Holder, Store, Taken, history_changes
 from registration.models import Election, ElectionStatus, Station
 from registration.setup import require_status
 
@@ -226,7 +228,7 @@ def _checked(
             yield checker.check_all(chunk)
         return
     context = get_context("forkserver")  # no fork of a process holding database connections
-    context.set_forkserver_preload(["registration.import_rows"])
+    context.set_forkserver_preload(["registration.imports.rows"])
     with ProcessPoolExecutor(
         workers,
         mp_context=context,

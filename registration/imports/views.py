@@ -1,5 +1,5 @@
 """The bulk import page: upload a CSV or XLSX file, check it (dry run) or import it, follow
-the job (registration.import_jobs) until its report is ready."""
+the job (registration.imports.jobs) until its report is ready."""
 
 from __future__ import annotations
 
@@ -16,10 +16,11 @@ from ocv.acting import Actor, authorize
 from ocv.auth.permissions import Permission
 from ocv.db import request_session
 from ocv.web import current_settings, signed_in_actor
-from registration import import_jobs, service
-from registration.import_jobs import Job
+from registration import service
+from registration.imports import jobs as import_jobs
+from registration.imports.jobs import Job
 
-bp = Blueprint("registration_import", __name__, template_folder="templates")
+bp = Blueprint("registration_import", __name__, template_folder="../templates")
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 REFRESH_SECONDS = 2
