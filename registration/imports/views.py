@@ -68,7 +68,7 @@ def rejected_rows(code: str, job_id: str) -> Response:
     if not found.has_rejected_csv:
         abort(404)
     return send_file(
-        import_jobs.folder_of(current_app.instance_path, user).file(found.id, ".csv"),
+        import_jobs.folder_of(current_app.instance_path, user).file(found.id, import_jobs.REJECTED),
         mimetype="text/csv",
         as_attachment=True,
         download_name=f"{code.upper()}-rejected-rows.csv",

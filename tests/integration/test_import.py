@@ -714,9 +714,11 @@ def test_an_upload_runs_in_the_background_and_its_page_follows_it(
 def test_a_running_job_shows_its_progress_and_refreshes(
     import_client: FlaskClient, officer: Actor, election: Election, settings: Settings
 ) -> None:
-    folder = import_jobs.Folder(settings.instance_path, officer.user.id)
+    folder = import_jobs.folder(settings.instance_path, officer.user.id)
     folder.path.mkdir(parents=True, exist_ok=True)
-    job = import_jobs.Job("B" * 22, "GE2027", "voters.csv", "import", rows=2500, expected=10_000)
+    job = import_jobs.Job(
+        id="B" * 22, election="GE2027", filename="voters.csv", mode="import", done=2500, expected=10_000
+    )
     job.heartbeat = time.time()
     folder.save(job)
     assert login(import_client, "reggie").status_code == 302
@@ -729,9 +731,11 @@ def test_a_running_job_shows_its_progress_and_refreshes(
 def test_a_job_whose_process_died_is_reported_as_interrupted(
     import_client: FlaskClient, officer: Actor, election: Election, settings: Settings
 ) -> None:
-    folder = import_jobs.Folder(settings.instance_path, officer.user.id)
+    folder = import_jobs.folder(settings.instance_path, officer.user.id)
     folder.path.mkdir(parents=True, exist_ok=True)
-    job = import_jobs.Job("A" * 22, "GE2027", "voters.csv", "import", heartbeat=time.time() - 3600)
+    job = import_jobs.Job(
+        id="A" * 22, election="GE2027", filename="voters.csv", mode="import", heartbeat=time.time() - 3600
+    )
     folder.save(job)
     assert login(import_client, "reggie").status_code == 302
     page = import_client.get(f"/elections/GE2027/import/{job.id}").get_data(as_text=True)
@@ -746,7 +750,7 @@ def test_an_upload_out_of_phase_is_refused_at_once(
 ) -> None:
     assert login(import_client, "reggie").status_code == 302
     token = csrf_token(import_client, "/elections/GE2027/import")
-    folder = import_jobs.Folder(settings.instance_path, officer.user.id).path
+    folder = import_jobs.folder(settings.instance_path, officer.user.id).path
     before = set(folder.glob("*"))
     service.advance(db_session, OPERATOR, election, "exhibition")
     db_session.commit()
