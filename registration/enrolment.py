@@ -62,7 +62,7 @@ class Definition:
     @classmethod
     def of(cls, session: Session, election: Election) -> Definition:
         memo = session.info.get("memo")
-        if memo is None or election.status == ElectionStatus.SETUP.value:
+        if memo is None or election.status == ElectionStatus.SETUP:
             return cls.load(session, election)
         key = (cls, election.id)
         found: Definition | None = memo.get(key)
@@ -157,7 +157,7 @@ def enrol(session: Session, settings: Settings, officer: Actor, election: Electi
                             "id": voter_id,
                             "election_id": election.id,
                             "reg_no": reg_no,
-                            "status": VoterStatus.REGISTERED.value,
+                            "status": VoterStatus.REGISTERED,
                             "given_name": data.given_name,
                             "family_name": data.family_name,
                             "father_name": data.father_name,
@@ -321,7 +321,7 @@ _SAME_BIRTH_DATE = select(Voter).where(
     Voter.election_id == bindparam("election"),
     Voter.date_of_birth == bindparam("born"),
     Voter.id != bindparam("voter"),
-    Voter.status == VoterStatus.REGISTERED.value,
+    Voter.status == VoterStatus.REGISTERED,
 )
 
 

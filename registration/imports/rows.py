@@ -60,7 +60,7 @@ REQUIRED_COLUMNS = (
 )
 
 Problem = tuple[int, str, str]  # line, field, message
-REGISTERED = VoterStatus.REGISTERED.value
+REGISTERED = VoterStatus.REGISTERED.value  # rows are written raw (store.py), so the stored string
 
 
 class Row(NamedTuple):

@@ -47,7 +47,7 @@ from registration.imports import rows as import_rows
 from registration.imports import xlsx as import_xlsx
 from registration.imports.rows import Problem, Row, Rules
 from registration.imports.store import Candidate, Holder, Store, Taken, history_changes
-from registration.models import Election, ElectionStatus, Station
+from registration.models import Election, ElectionStatus, ReviewStatus, Station
 from registration.setup import require_status
 
 CHUNK_ROWS = 4000
@@ -485,7 +485,14 @@ class _Settler:
                     score = names.name_similarity(parts, names.NameParts(*other[3:]))
                     if score >= DUPLICATE_THRESHOLD:
                         reviews.append(
-                            (self.election.id, row.voter_id, other_id, round(score * 100), "open", self.now)
+                            (
+                                self.election.id,
+                                row.voter_id,
+                                other_id,
+                                round(score * 100),
+                                ReviewStatus.OPEN.value,
+                                self.now,
+                            )
                         )
         self.store.add_reviews(reviews)
         self.report.flagged += len(reviews)

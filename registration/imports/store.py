@@ -132,7 +132,7 @@ class Store:
             " v.father_name, v.grandfather_name, v.names_original_script"
             f" FROM {self._keys('date', 'text')} CROSS JOIN voters v"
             f" WHERE v.election_id = {self.mark} AND v.date_of_birth = k.a AND v.name_key = k.b"
-            f" AND v.status = '{VoterStatus.REGISTERED.value}'"
+            f" AND v.status = '{VoterStatus.REGISTERED}'"
         )
         return [tuple(row) for row in self._query(sql, keys)]
 
