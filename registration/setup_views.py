@@ -21,7 +21,7 @@ from wtforms import (
 
 from ocv.acting import authorize
 from ocv.auth.permissions import Permission
-from ocv.db import mark_for_rollback, request_session
+from ocv.db import request_session
 from ocv.errors import ValidationError
 from ocv.web import parse_json, signed_in_actor
 from registration import service
@@ -71,7 +71,6 @@ def edit(code: str) -> Response | tuple[str, int]:
         try:
             changed = service.edit_election(session, user, election, data)
         except ValidationError as error:
-            mark_for_rollback()
             problems = error.fields or {"": [error.message]}
             if which == "edit":
                 _show_on_fields(form, data, problems)
