@@ -16,14 +16,9 @@ from ocv.errors import NotFound, ValidationError
 from ocv.settings import Settings
 from registration import events as E
 from registration import names, regno
-from registration.enrolment import (
-    ElectionIndex,
-    flag_likely_duplicates,
-    name_parts,
-    release_seat,
-    take_seat,
-)
+from registration.enrolment import ElectionIndex, release_seat, take_seat
 from registration.errors import StationFull
+from registration.matching import flag_likely_duplicates, name_parts
 from registration.models import (
     DuplicateReview,
     Election,

@@ -24,7 +24,8 @@ from ocv import ids
 from ocv.errors import ValidationError
 from ocv.processes import die_with
 from registration import names, regno
-from registration.enrolment import ElectionIndex, name_parts
+from registration.enrolment import ElectionIndex
+from registration.matching import name_parts
 from registration.models import Election, VoterStatus
 from registration.privacy import DocumentKeys
 from registration.voter_data import validate
