@@ -2,7 +2,7 @@
 
 The baseline, measured in the same run on the same rows: reading the CSV and a plain
 `sqlite3` `executemany` into a table shaped like `voters` (same columns, same indexes), and
-PostgreSQL `COPY` of them into such a table. Ours is `registration.imports.import_voters`:
+PostgreSQL `COPY` of them into such a table. Ours is `registration.imports.service.import_voters`:
 every row validated by the enrolment rules, documents keyed-hashed and sealed, stations
 assigned, duplicates checked, three tables written, one audit event, committed.
 
@@ -41,9 +41,11 @@ from ocv import migrate
 from ocv.app import create_app
 from ocv.db import database, make_engine, utcnow
 from ocv.settings import Settings
-from registration import import_rows, imports, service
+from registration import service
 from registration.enrolment import ElectionIndex
-from registration.import_rows import COLUMNS, Rules
+from registration.imports import rows as import_rows
+from registration.imports import service as imports
+from registration.imports.rows import COLUMNS, Rules
 from tests.integration.test_registration import demo_definition
 from tests.scratch import ensure_database
 

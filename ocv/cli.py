@@ -38,6 +38,15 @@ class OCVGroup(FlaskGroup):
                     click.echo(f"ocv:   {name}: {message}", err=True)
             ctx.exit(error.exit_code)
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """The commands, for --help: without a configuration (no OCV_ENV, say), ours only, rather
+        than Flask's traceback of the app it could not create; running one names the problem."""
+        try:
+            Settings.from_env()
+        except OCVError:
+            return sorted(self.commands)
+        return list(super().list_commands(ctx))
+
 
 def _app() -> Any:
     return create_app()

@@ -8,13 +8,14 @@ never commit.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy import DateTime, Engine, Enum, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 
 from ocv import ids
@@ -47,6 +48,20 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
+
+
+def enum_type(kind: type[enum.StrEnum], length: int, *, check: str | None = None) -> Enum:
+    """A column typed by a string enum: stored as the members' values in a VARCHAR(length),
+    read back as members. With `check`, a CHECK constraint of that name admits exactly the
+    enum's values (written from the enum, never by hand)."""
+    return Enum(
+        kind,
+        values_callable=lambda members: [m.value for m in members],
+        native_enum=False,
+        length=length,
+        create_constraint=check is not None,
+        **({"name": check} if check else {}),
+    )
 
 
 uuid_pk = Annotated[uuid.UUID, mapped_column(primary_key=True, default=ids.uuid7)]

@@ -1,5 +1,13 @@
 """The one error root and its kinds; `ocv.app` maps them to HTTP, flashes and exit codes."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+
+# Called with every domain error made: the web layer's makes the request roll back
+# (ocv.errors_web), so a view that catches the error and answers anyway changes nothing.
+on_error: list[Callable[[OCVError], None]] = []
+
 
 class OCVError(Exception):
     """A domain error with a message fit to show the person who caused it."""
@@ -11,6 +19,8 @@ class OCVError(Exception):
         super().__init__(message)
         self.message = message
         self.details = details
+        for hook in on_error:
+            hook(self)
 
 
 class ConfigurationError(OCVError):

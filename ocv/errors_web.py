@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, has_request_context, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from ocv import errors
 from ocv.db import mark_for_rollback
 from ocv.errors import OCVError, ValidationError
 
@@ -26,7 +27,17 @@ def error_response(status: int, message: str, **extra: object) -> tuple[Response
     return render_template("errors/error.html", status=status, message=message), status
 
 
+def _roll_back_the_request(_error: OCVError) -> None:
+    """A domain error in a request makes it change nothing, whether a view catches the error
+    (to show the form again with its message) or the handlers below answer it: the service
+    may have written half its change before it refused."""
+    if has_request_context():
+        mark_for_rollback()
+
+
 def init_error_handlers(app: Flask) -> None:
+    if _roll_back_the_request not in errors.on_error:
+        errors.on_error.append(_roll_back_the_request)
     @app.errorhandler(OCVError)
     def _domain_error(error: OCVError) -> tuple[Response | str, int]:
         extra: dict[str, object] = dict(error.details)

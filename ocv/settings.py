@@ -42,7 +42,7 @@ class Settings:
     session_minutes: int = 60
     secure_cookies: bool = True
     json_logs: bool = False
-    # Imports from the web page run in a thread of their own (registration.import_jobs); tests
+    # Imports from the web page run in a thread of their own (ocv.jobs, registration.imports.jobs); tests
     # that share one connection between the test and the app run them inline instead.
     background_imports: bool = True
     extra: Mapping[str, str] = field(default_factory=dict)

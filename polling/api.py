@@ -9,9 +9,6 @@ from typing import Annotated, Any
 
 import msgspec
 from flask import Blueprint
-from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import Length, Optional
 
 from ocv.acting import Actor
 from ocv.auth.permissions import Permission
@@ -22,6 +19,7 @@ from ocv.security import csrf
 from ocv.web import api_user
 from polling import service
 from polling.errors import AlreadyVoted, WrongStationState
+from polling.forms import StationQuery
 from polling.models import StationState
 from registration import service as registry
 
@@ -37,13 +35,6 @@ Seals = Annotated[list[Annotated[str, msgspec.Meta(max_length=40)]], msgspec.Met
 Password = Annotated[str, msgspec.Meta(max_length=200, description="Opens the signer's personal key.")]
 ERRORS = (NotFound, ValidationError, WrongStationState)
 BATCH_BYTES = 16 * 1024 * 1024  # a station's CVRs in one batch (10,000 ballots)
-
-
-class StationQuery(FlaskForm):
-    class Meta:
-        csrf = False
-
-    election = StringField("The election's code, when several hold the station", [Optional(), Length(max=32)])
 
 
 def _election(station: str, query: StationQuery) -> str:

@@ -171,3 +171,10 @@ def cvr_of(form: FlaskForm, style: str, contests: list[Any]) -> dict[str, Any]:
             if picked:
                 votes[contest.code] = picked
     return {"ballot_style": style, "votes": votes, "invalid": invalid}
+
+
+class StationQuery(FlaskForm):
+    class Meta:
+        csrf = False
+
+    election = StringField("The election's code, when several hold the station", [Optional(), Length(max=32)])

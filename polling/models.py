@@ -14,10 +14,10 @@ import datetime as dt
 import enum
 import uuid
 
-from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ocv.db import Base, int_pk, utcnow
+from ocv.db import Base, enum_type, int_pk, utcnow
 
 
 class StationState(enum.StrEnum):
@@ -39,10 +39,6 @@ class Movement(enum.StrEnum):
     UNUSED = "unused"  # counted at a daily close-out or the final close
 
 
-def _enum(kind: type[enum.StrEnum], length: int) -> Enum:
-    return Enum(kind, values_callable=lambda e: [m.value for m in e], native_enum=False, length=length)
-
-
 class PollingStation(Base):
     """A registration station's polling day(s): its state and who opened it with what."""
 
@@ -52,7 +48,7 @@ class PollingStation(Base):
     id: Mapped[int_pk]
     election_code: Mapped[str] = mapped_column(String(32))
     station_code: Mapped[str] = mapped_column(String(32))
-    state: Mapped[StationState] = mapped_column(_enum(StationState, 12), default=StationState.SETUP)
+    state: Mapped[StationState] = mapped_column(enum_type(StationState, 12), default=StationState.SETUP)
     day: Mapped[int] = mapped_column(default=0)  # polling days opened so far
     seals: Mapped[list[str]] = mapped_column(JSON, default=list)  # on the ballot boxes now
     officials: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -67,7 +63,7 @@ class BallotMovement(Base):
 
     id: Mapped[int_pk]
     polling_station_id: Mapped[int] = mapped_column(ForeignKey("polling_stations.id"), index=True)
-    kind: Mapped[Movement] = mapped_column(_enum(Movement, 12))
+    kind: Mapped[Movement] = mapped_column(enum_type(Movement, 12))
     ballot_style: Mapped[str] = mapped_column(String(32))
     count: Mapped[int] = mapped_column(Integer)
     day: Mapped[int]

@@ -17,7 +17,7 @@ from wtforms import SelectChoice
 
 from ocv.acting import Actor, authorize, may
 from ocv.auth.permissions import Permission
-from ocv.db import mark_for_rollback, request_session
+from ocv.db import request_session
 from ocv.errors import OCVError, ValidationError
 from ocv.web import signed_in_actor, signed_in_user
 from polling import forms, service
@@ -125,12 +125,10 @@ def _act(station: str, form: FlaskForm, name: str, act: Callable[[Actor, str], o
     try:
         act(signed_in_actor(), _election(station))
     except ValidationError as error:
-        mark_for_rollback()
         details = [m for messages in error.fields.values() for m in messages if m != error.message]
         flash(" ".join([error.message, *details[:5]]), "error")
         return _page(station, error.http_status, **{name: form})
     except OCVError as error:
-        mark_for_rollback()
         flash(error.message, "error")
         return _page(station, error.http_status, **{name: form})
     flash(done, "success")

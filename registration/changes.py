@@ -16,15 +16,18 @@ from ocv.errors import NotFound, ValidationError
 from ocv.settings import Settings
 from registration import events as E
 from registration import names, regno
-from registration.enrolment import (
-    ElectionIndex,
-    flag_likely_duplicates,
-    name_parts,
-    release_seat,
-    take_seat,
-)
+from registration.enrolment import ElectionIndex, release_seat, take_seat
 from registration.errors import StationFull
-from registration.models import DuplicateReview, Election, ElectionStatus, Voter, VoterHistory, VoterStatus
+from registration.matching import flag_likely_duplicates, name_parts
+from registration.models import (
+    DuplicateReview,
+    Election,
+    ElectionStatus,
+    ReviewStatus,
+    Voter,
+    VoterHistory,
+    VoterStatus,
+)
 from registration.setup import require_status
 from registration.voter_data import VoterData
 
@@ -46,7 +49,7 @@ def open_reviews(session: Session, officer: Actor, election: Election) -> Sequen
     authorize(officer, Permission.REGISTER_VOTERS)
     return session.scalars(
         select(DuplicateReview)
-        .where(DuplicateReview.election_id == election.id, DuplicateReview.status == "open")
+        .where(DuplicateReview.election_id == election.id, DuplicateReview.status == ReviewStatus.OPEN)
         .order_by(DuplicateReview.id)
     ).all()
 
@@ -59,21 +62,22 @@ def resolve_review(
     review = session.get(DuplicateReview, review_id)
     if review is None:
         raise NotFound("No such review.")
-    if review.status != "open":
+    if review.status != ReviewStatus.OPEN:
         raise ValidationError("This review is resolved already.")
-    if decision not in ("same_person", "different"):
+    if decision not in (ReviewStatus.SAME_PERSON, ReviewStatus.DIFFERENT):
         raise ValidationError("Decide 'same_person' or 'different'.", {"decision": ["Choose one."]})
+    decided = ReviewStatus(decision)
     _require_reason(reason)
-    review.status, review.reason, review.resolved_by, review.resolved_at = decision, reason, who, utcnow()
+    review.status, review.reason, review.resolved_by, review.resolved_at = decided, reason, who, utcnow()
     election = review.voter.station.election
     record(
         session,
         E.DUPLICATE_RESOLVED,
         officer,
         {"election": election.code},
-        {"review": review.id, "decision": decision, "reason": reason},
+        {"review": review.id, "decision": decided, "reason": reason},
     )
-    if decision == "same_person" and review.voter.status == VoterStatus.REGISTERED.value:
+    if decided is ReviewStatus.SAME_PERSON and review.voter.status == VoterStatus.REGISTERED:
         cancel(
             session, officer, review.voter, f"duplicate of {regno.format(review.candidate.reg_no)}: {reason}"
         )
@@ -206,7 +210,7 @@ def transfer(session: Session, officer: Actor, voter: Voter, station_code: str, 
     who = authorize(officer, Permission.REGISTER_VOTERS).name
     _require_reason(reason)
     election = _changeable(voter)
-    if voter.status != VoterStatus.REGISTERED.value:
+    if voter.status != VoterStatus.REGISTERED:
         raise ValidationError("Only a registered voter can be transferred.")
     index = ElectionIndex.load(session, election)
     target = index.stations.get(station_code.strip().upper())
@@ -244,9 +248,9 @@ def cancel(session: Session, officer: Actor, voter: Voter, reason: str) -> Voter
     who = authorize(officer, Permission.REGISTER_VOTERS).name
     _require_reason(reason)
     election = _changeable(voter)
-    if voter.status == VoterStatus.CANCELLED.value:
+    if voter.status == VoterStatus.CANCELLED:
         raise ValidationError("This registration is cancelled already.")
-    voter.status, voter.updated_at = VoterStatus.CANCELLED.value, utcnow()
+    voter.status, voter.updated_at = VoterStatus.CANCELLED, utcnow()
     release_seat(session, voter.station)
     session.add(VoterHistory(voter=voter, kind="cancelled", officer=who, reason=reason))
     record(
@@ -263,11 +267,11 @@ def reinstate(session: Session, officer: Actor, voter: Voter, reason: str) -> Vo
     who = authorize(officer, Permission.REGISTER_VOTERS).name
     _require_reason(reason)
     election = _changeable(voter)
-    if voter.status != VoterStatus.CANCELLED.value:
+    if voter.status != VoterStatus.CANCELLED:
         raise ValidationError("Only a cancelled registration can be reinstated.")
     if not take_seat(session, voter.station):
         raise StationFull(f"Station {voter.station.code} is full; transfer the voter instead.")
-    voter.status, voter.updated_at = VoterStatus.REGISTERED.value, utcnow()
+    voter.status, voter.updated_at = VoterStatus.REGISTERED, utcnow()
     session.add(VoterHistory(voter=voter, kind="reinstated", officer=who, reason=reason))
     record(
         session,

@@ -15,7 +15,8 @@ from ocv.console import operator
 from ocv.db import database
 from ocv.errors import ValidationError
 from ocv.web import parse_json
-from registration import imports, regno, service
+from registration import regno, service
+from registration.imports import service as imports
 
 election_cli = AppGroup("election", help="Election setup and lifecycle.")
 voters_cli = AppGroup("voters", help="The voter registry.")

@@ -14,8 +14,8 @@ from ocv.acting import Actor, authorize
 from ocv.auth.permissions import Permission
 from ocv.errors import NotFound
 from registration import names, regno
-from registration.enrolment import name_parts
 from registration.errors import MistypedRegNo
+from registration.matching import name_parts
 from registration.models import Constituency, Election, Station, Voter, VoterStatus
 
 SEARCH_LIMIT = 10

@@ -22,9 +22,9 @@ from ocv.settings import Settings
 from registration import events as E
 from registration import names, regno
 from registration.errors import DuplicateDocument, StationFull
+from registration.matching import flag_likely_duplicates, likely_duplicates, name_parts
 from registration.models import (
     Constituency,
-    DuplicateReview,
     Election,
     ElectionStatus,
     HostCountry,
@@ -38,7 +38,6 @@ from registration.privacy import document_keys
 from registration.setup import require_status
 from registration.voter_data import VoterData, validate
 
-DUPLICATE_THRESHOLD = 0.88
 # 31^8 numbers: two clashes in a row are as good as impossible.
 REG_NO_ATTEMPTS = 3
 # The emptiest station may fill up between its choice and its update: choose again.
@@ -62,7 +61,7 @@ class Definition:
     @classmethod
     def of(cls, session: Session, election: Election) -> Definition:
         memo = session.info.get("memo")
-        if memo is None or election.status == ElectionStatus.SETUP.value:
+        if memo is None or election.status == ElectionStatus.SETUP:
             return cls.load(session, election)
         key = (cls, election.id)
         found: Definition | None = memo.get(key)
@@ -114,16 +113,6 @@ class ElectionIndex:
         return self.definition.validate(self.election, raw)
 
 
-def name_parts(voter: Voter | VoterData) -> names.NameParts:
-    return names.NameParts(
-        given=voter.given_name,
-        family=voter.family_name,
-        father=voter.father_name,
-        grandfather=voter.grandfather_name,
-        original_script=voter.names_original_script,
-    )
-
-
 # --- enrolment -------------------------------------------------------------------------
 
 
@@ -157,7 +146,7 @@ def enrol(session: Session, settings: Settings, officer: Actor, election: Electi
                             "id": voter_id,
                             "election_id": election.id,
                             "reg_no": reg_no,
-                            "status": VoterStatus.REGISTERED.value,
+                            "status": VoterStatus.REGISTERED,
                             "given_name": data.given_name,
                             "family_name": data.family_name,
                             "father_name": data.father_name,
@@ -312,50 +301,3 @@ def release_seat(session: Session, station: Station) -> None:
         .execution_options(synchronize_session=False)
     )
     session.refresh(station, ["assigned"])
-
-
-# --- likely duplicates -----------------------------------------------------------------
-
-
-_SAME_BIRTH_DATE = select(Voter).where(
-    Voter.election_id == bindparam("election"),
-    Voter.date_of_birth == bindparam("born"),
-    Voter.id != bindparam("voter"),
-    Voter.status == VoterStatus.REGISTERED.value,
-)
-
-
-def likely_duplicates(session: Session, voter: Voter) -> list[tuple[Voter, int]]:
-    """Registered voters of the same birth date and a similar name (any country), with the
-    similarity in percent."""
-    candidates = session.scalars(
-        _SAME_BIRTH_DATE, {"election": voter.election_id, "born": voter.date_of_birth, "voter": voter.id}
-    ).all()
-    parts = name_parts(voter)
-    scored = ((other, names.name_similarity(parts, name_parts(other))) for other in candidates)
-    return [(other, round(score * 100)) for other, score in scored if score >= DUPLICATE_THRESHOLD]
-
-
-def flag_likely_duplicates(
-    session: Session,
-    officer: Actor,
-    voter: Voter,
-    found: list[tuple[Voter, int]] | None = None,
-) -> list[DuplicateReview]:
-    """Queue the voter's likely duplicates (`found` by `likely_duplicates`, or looked up now)."""
-    reviews = []
-    for other, score in likely_duplicates(session, voter) if found is None else found:
-        review = DuplicateReview(
-            election_id=voter.election_id, voter_id=voter.id, candidate_id=other.id, score=score
-        )
-        session.add(review)
-        session.flush()  # the review's id names it in the log
-        record(
-            session,
-            E.DUPLICATE_FLAGGED,
-            officer,
-            {"election": voter.station.election.code},
-            {"review": review.id, "reg_no": voter.reg_no, "candidate": other.reg_no, "score": review.score},
-        )
-        reviews.append(review)
-    return reviews

@@ -81,8 +81,18 @@ OBJECTION_DECIDED = EventType(
 
 IMPORT_COMPLETED = EventType(
     "registration.import_completed",
-    "A bulk import committed: file digest, counts, and the Merkle root of the records' commitments.",
-    ("file_sha256", "rows", "imported", "rejected", "by_station", "by_constituency", "records_root"),
+    "A bulk import committed: file digest, counts, the Merkle root of the records' commitments, "
+    "and how many likely duplicates it queued (each announced by its own duplicate_flagged entry).",
+    (
+        "file_sha256",
+        "rows",
+        "imported",
+        "rejected",
+        "by_station",
+        "by_constituency",
+        "records_root",
+        "flagged",
+    ),
 )
 
 LIST_PUBLISHED = EventType(

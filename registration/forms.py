@@ -5,8 +5,20 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Optional
+from wtforms import (
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Optional
 
 from ocv.text import Text
 
@@ -130,3 +142,57 @@ class ReviewForm(FlaskForm):
 class ElectionFileForm(FlaskForm):
     file = FileField(_l("Election definition (JSON)"), validators=[FileRequired()])
     submit = SubmitField(_l("Load"))
+
+
+NO_SPELLING = {"dir": "ltr", "spellcheck": "false", "autocapitalize": "off", "autocomplete": "off"}
+
+
+class StationForm(Form):
+    """One station's row; no CSRF token of its own (the page's form carries it)."""
+
+    code = HiddenField()
+    name = StringField(_l("Name"), validators=[DataRequired(), Text(max=200)])
+    city = StringField(_l("City"), validators=[DataRequired(), Text(max=100)])
+    address = StringField(_l("Address"), validators=[Optional(), Text(max=300)])
+    time_zone = StringField(_l("Time zone"), validators=[DataRequired(), Text(max=64)], render_kw=NO_SPELLING)
+    capacity = IntegerField(_l("Capacity"), validators=[InputRequired()], render_kw={"inputmode": "numeric"})
+
+
+class ElectionEditForm(FlaskForm):
+    name = StringField(_l("Name of the election"), validators=[DataRequired(), Text(max=200)])
+    polling_day = DateField(_l("Polling day"), validators=[DataRequired()])
+    minimum_age = IntegerField(
+        _l("Minimum age on polling day"), validators=[InputRequired()], render_kw={"inputmode": "numeric"}
+    )
+    stations = FieldList(FormField(StationForm))
+    submit = SubmitField(_l("Save"))
+
+
+class DefinitionForm(FlaskForm):
+    definition = TextAreaField(
+        _l("The whole definition (JSON, docs/election-file.md)"),
+        # As large as a definition's upload; its texts are checked one by one when parsed.
+        validators=[DataRequired(), Text(max=1_000_000, multiline=True)],
+        render_kw={**NO_SPELLING, "rows": 24, "class": "code"},
+    )
+    submit = SubmitField(_l("Save the definition"))
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class VoterImportForm(FlaskForm):
+    file = FileField(
+        _l("Voters file (CSV UTF-8 or XLSX)"),
+        validators=[FileRequired()],
+        render_kw={"accept": f".csv,.xlsx,text/csv,{XLSX_TYPE}"},
+    )
+    mode = SelectField(
+        _l("What to do"),
+        choices=[
+            SelectChoice("check", _l("Check only: report the rejected rows, change nothing")),
+            SelectChoice("import", _l("Import, if every row is good")),
+            SelectChoice("import_valid", _l("Import the good rows, skip the rejected ones")),
+        ],
+    )
+    submit = SubmitField(_l("Upload"))

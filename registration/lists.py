@@ -31,7 +31,7 @@ def _listed(station: Station, *columns: Any) -> Select[Any]:
     name to find them fast."""
     return (
         select(*(columns or (Voter,)))
-        .where(Voter.station_id == station.id, Voter.status == VoterStatus.REGISTERED.value)
+        .where(Voter.station_id == station.id, Voter.status == VoterStatus.REGISTERED)
         .order_by(func.lower(Voter.family_name), func.lower(Voter.given_name), Voter.reg_no)
     )
 

@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ocv.db import Base, int_pk, utcnow, uuid_pk
+from ocv.db import Base, enum_type, int_pk, utcnow, uuid_pk
 
 
 class ElectionStatus(enum.StrEnum):
@@ -38,14 +38,35 @@ class VoterStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class VotingRule(enum.StrEnum):
+    ASSIGNED_STATION = "assigned_station"
+    ANY_STATION = "any_station"
+
+
+class Counting(enum.StrEnum):
+    CVR = "cvr"  # a cast-vote record per ballot
+    TALLY_SHEET = "tally_sheet"  # a tally sheet typed in twice
+
+
+class ConstituencyKind(enum.StrEnum):
+    HOME = "home"
+    OVERSEAS = "overseas"
+
+
+class ReviewStatus(enum.StrEnum):
+    OPEN = "open"
+    SAME_PERSON = "same_person"  # the newer entry is cancelled
+    DIFFERENT = "different"
+
+
+class Decision(enum.StrEnum):
+    UPHELD = "upheld"  # the entry is cancelled
+    DISMISSED = "dismissed"
+
+
 class Election(Base):
     __tablename__ = "elections"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('setup', 'registration_open', 'exhibition', 'frozen')", name="status_known"
-        ),
-        CheckConstraint("voting_rule IN ('assigned_station', 'any_station')", name="voting_rule_known"),
-        CheckConstraint("counting IN ('cvr', 'tally_sheet')", name="counting_known"),
         CheckConstraint("minimum_age BETWEEN 0 AND 120", name="minimum_age_range"),
         CheckConstraint("documents_required >= 0", name="documents_required_non_negative"),
     )
@@ -55,13 +76,21 @@ class Election(Base):
     name: Mapped[str] = mapped_column(String(200))
     home_country: Mapped[str] = mapped_column(String(2))
     polling_day: Mapped[dt.date] = mapped_column(Date)
-    voting_rule: Mapped[str] = mapped_column(String(20), default="assigned_station")
+    voting_rule: Mapped[VotingRule] = mapped_column(
+        enum_type(VotingRule, 20, check="voting_rule_known"), default=VotingRule.ASSIGNED_STATION
+    )
     # How stations count: a cast-vote record per ballot, or a tally sheet typed in twice.
-    counting: Mapped[str] = mapped_column(String(12), default="cvr", server_default="cvr")
+    counting: Mapped[Counting] = mapped_column(
+        enum_type(Counting, 12, check="counting_known"),
+        default=Counting.CVR,
+        server_default=Counting.CVR.value,
+    )
     minimum_age: Mapped[int] = mapped_column(default=18)
     accepted_documents: Mapped[list[str]] = mapped_column(JSON, default=list)
     documents_required: Mapped[int] = mapped_column(default=1)
-    status: Mapped[str] = mapped_column(String(20), default=ElectionStatus.SETUP.value)
+    status: Mapped[ElectionStatus] = mapped_column(
+        enum_type(ElectionStatus, 20, check="status_known"), default=ElectionStatus.SETUP
+    )
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     registration_opened_at: Mapped[dt.datetime | None]
     exhibition_started_at: Mapped[dt.datetime | None]
@@ -80,10 +109,6 @@ class Election(Base):
     )
     stations: Mapped[list[Station]] = relationship(back_populates="election", order_by="Station.code")
 
-    @property
-    def status_enum(self) -> ElectionStatus:
-        return ElectionStatus(self.status)
-
 
 class BallotStyle(Base):
     """The set of contests a constituency's voters receive."""
@@ -101,16 +126,13 @@ class BallotStyle(Base):
 
 class Constituency(Base):
     __tablename__ = "constituencies"
-    __table_args__ = (
-        UniqueConstraint("election_id", "code"),
-        CheckConstraint("kind IN ('home', 'overseas')", name="kind_known"),
-    )
+    __table_args__ = (UniqueConstraint("election_id", "code"),)
 
     id: Mapped[int_pk]
     election_id: Mapped[int] = mapped_column(ForeignKey("elections.id"))
     code: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[ConstituencyKind] = mapped_column(enum_type(ConstituencyKind, 10, check="kind_known"))
     ballot_style_id: Mapped[int] = mapped_column(ForeignKey("ballot_styles.id"))
 
     election: Mapped[Election] = relationship(back_populates="constituencies")
@@ -177,7 +199,6 @@ class Voter(Base):
     __tablename__ = "voters"
     __table_args__ = (
         UniqueConstraint("election_id", "reg_no"),
-        CheckConstraint("status IN ('registered', 'cancelled')", name="status_known"),
         # Likely-duplicate search: same date of birth, similar family name.
         Index("ix_voters_match", "election_id", "date_of_birth", "name_key"),
         Index("ix_voters_station_names", "station_id", "family_name", "given_name"),
@@ -198,7 +219,9 @@ class Voter(Base):
     constituency_id: Mapped[int] = mapped_column(ForeignKey("constituencies.id"))
     country_id: Mapped[int] = mapped_column(ForeignKey("host_countries.id"))
     station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
-    status: Mapped[str] = mapped_column(String(12), default=VoterStatus.REGISTERED.value)
+    status: Mapped[VoterStatus] = mapped_column(
+        enum_type(VoterStatus, 12, check="status_known"), default=VoterStatus.REGISTERED
+    )
     name_key: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -243,17 +266,16 @@ class DuplicateReview(Base):
     """A likely duplicate, queued for an officer to resolve."""
 
     __tablename__ = "duplicate_reviews"
-    __table_args__ = (
-        UniqueConstraint("voter_id", "candidate_id"),
-        CheckConstraint("status IN ('open', 'same_person', 'different')", name="status_known"),
-    )
+    __table_args__ = (UniqueConstraint("voter_id", "candidate_id"),)
 
     id: Mapped[int_pk]
     election_id: Mapped[int] = mapped_column(ForeignKey("elections.id"), index=True)
     voter_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("voters.id"))
     candidate_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("voters.id"))
     score: Mapped[int]  # similarity in percent
-    status: Mapped[str] = mapped_column(String(12), default="open")
+    status: Mapped[ReviewStatus] = mapped_column(
+        enum_type(ReviewStatus, 12, check="status_known"), default=ReviewStatus.OPEN
+    )
     resolved_by: Mapped[str | None] = mapped_column(String(64))
     resolved_at: Mapped[dt.datetime | None]
     reason: Mapped[str | None] = mapped_column(Text)
@@ -274,24 +296,23 @@ class Objection(Base):
     """A challenge to a voter's entry: filed → voter notified → reply → decided."""
 
     __tablename__ = "objections"
-    __table_args__ = (
-        CheckConstraint("status IN ('filed', 'notified', 'replied', 'decided')", name="status_known"),
-        CheckConstraint("decision IS NULL OR decision IN ('upheld', 'dismissed')", name="decision_known"),
-    )
+    __table_args__ = ()
 
     id: Mapped[int_pk]
     election_id: Mapped[int] = mapped_column(ForeignKey("elections.id"), index=True)
     voter_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("voters.id"), index=True)
     grounds: Mapped[str] = mapped_column(Text)
     filed_by: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(12), default=ObjectionStatus.FILED.value)
+    status: Mapped[ObjectionStatus] = mapped_column(
+        enum_type(ObjectionStatus, 12, check="status_known"), default=ObjectionStatus.FILED
+    )
     filed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     notified_at: Mapped[dt.datetime | None]
     notified_by: Mapped[str | None] = mapped_column(String(64))
     notice_method: Mapped[str | None] = mapped_column(String(100))
     reply: Mapped[str | None] = mapped_column(Text)
     replied_at: Mapped[dt.datetime | None]
-    decision: Mapped[str | None] = mapped_column(String(12))
+    decision: Mapped[Decision | None] = mapped_column(enum_type(Decision, 12, check="decision_known"))
     decision_reason: Mapped[str | None] = mapped_column(Text)
     decided_by: Mapped[str | None] = mapped_column(String(64))
     decided_at: Mapped[dt.datetime | None]

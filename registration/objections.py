@@ -17,7 +17,15 @@ from ocv.events import EventType
 from registration import events as E
 from registration.changes import cancel
 from registration.errors import WrongPhase
-from registration.models import Election, ElectionStatus, Objection, ObjectionStatus, Voter, VoterStatus
+from registration.models import (
+    Decision,
+    Election,
+    ElectionStatus,
+    Objection,
+    ObjectionStatus,
+    Voter,
+    VoterStatus,
+)
 from registration.setup import require_status
 
 
@@ -40,8 +48,8 @@ def _record(session: Session, user: Actor, event: EventType, objection: Objectio
 
 
 def _step(objection: Objection, expected: ObjectionStatus) -> None:
-    if objection.status != expected.value:
-        raise WrongPhase(f"Objection {objection.id} is {objection.status}; this step needs {expected.value}.")
+    if objection.status != expected:
+        raise WrongPhase(f"Objection {objection.id} is {objection.status}; this step needs {expected}.")
 
 
 def get(session: Session, user: Actor, objection_id: int) -> Objection:
@@ -63,7 +71,7 @@ def file(session: Session, user: Actor, voter: Voter, grounds: str, filed_by: st
     """Record an objection during the exhibition period (`filed_by`: who objects, if not the officer)."""
     who = authorize(user, Permission.REGISTER_VOTERS).name
     require_status(voter.station.election, ElectionStatus.EXHIBITION)
-    if voter.status != VoterStatus.REGISTERED.value:
+    if voter.status != VoterStatus.REGISTERED:
         raise ValidationError("Only a registered entry can be objected to.")
     objection = Objection(
         election_id=voter.election_id,
@@ -81,7 +89,7 @@ def notify(session: Session, user: Actor, objection: Objection, method: str) -> 
     who = authorize(user, Permission.REGISTER_VOTERS).name
     _step(objection, ObjectionStatus.FILED)
     objection.notice_method = _text(method, "method")[:100]
-    objection.status, objection.notified_at, objection.notified_by = "notified", utcnow(), who
+    objection.status, objection.notified_at, objection.notified_by = ObjectionStatus.NOTIFIED, utcnow(), who
     _record(session, user, E.OBJECTION_NOTIFIED, objection, method=objection.notice_method)
     return objection
 
@@ -89,7 +97,11 @@ def notify(session: Session, user: Actor, objection: Objection, method: str) -> 
 def reply(session: Session, user: Actor, objection: Objection, text: str) -> Objection:
     authorize(user, Permission.REGISTER_VOTERS)
     _step(objection, ObjectionStatus.NOTIFIED)
-    objection.reply, objection.status, objection.replied_at = _text(text, "reply"), "replied", utcnow()
+    objection.reply, objection.status, objection.replied_at = (
+        _text(text, "reply"),
+        ObjectionStatus.REPLIED,
+        utcnow(),
+    )
     _record(session, user, E.OBJECTION_REPLIED, objection)
     return objection
 
@@ -97,15 +109,16 @@ def reply(session: Session, user: Actor, objection: Objection, text: str) -> Obj
 def decide(session: Session, user: Actor, objection: Objection, decision: str, reason: str) -> Objection:
     """Decide after the reply, or after notice when the voter did not reply in time."""
     who = authorize(user, Permission.REGISTER_VOTERS).name
-    if objection.status not in (ObjectionStatus.NOTIFIED.value, ObjectionStatus.REPLIED.value):
+    if objection.status not in (ObjectionStatus.NOTIFIED, ObjectionStatus.REPLIED):
         raise WrongPhase(f"Objection {objection.id} is {objection.status}; notify the voter first.")
-    if decision not in ("upheld", "dismissed"):
+    if decision not in (Decision.UPHELD, Decision.DISMISSED):
         raise ValidationError("Decide 'upheld' or 'dismissed'.", {"decision": ["Choose one."]})
+    decided = Decision(decision)
     reason = _text(reason, "reason")
-    objection.status, objection.decision, objection.decision_reason = "decided", decision, reason
+    objection.status, objection.decision, objection.decision_reason = ObjectionStatus.DECIDED, decided, reason
     objection.decided_by, objection.decided_at = who, utcnow()
-    _record(session, user, E.OBJECTION_DECIDED, objection, decision=decision, reason=reason)
-    if decision == "upheld":
+    _record(session, user, E.OBJECTION_DECIDED, objection, decision=decided, reason=reason)
+    if decided is Decision.UPHELD:
         cancel(session, user, objection.voter, f"objection {objection.id} upheld: {reason}")
     return objection
 

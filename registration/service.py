@@ -26,7 +26,7 @@ from registration.desk import ListedVoter, list_size, voter_by_number, voters_by
 from registration.enrolment import ElectionIndex, enrol
 from registration.errors import DuplicateDocument, MistypedRegNo, StationFull, WrongPhase
 from registration.lists import list_digest, registry_counts, self_check, station_list, station_list_page
-from registration.models import DuplicateReview, Election, ElectionStatus, Station, Voter
+from registration.models import DuplicateReview, Election, ElectionStatus, ReviewStatus, Station, Voter
 from registration.objections import decide as decide_objection
 from registration.objections import file as file_objection
 from registration.objections import for_election as objections_of
@@ -94,20 +94,20 @@ __all__ = [
 def advance(session: Session, actor: Actor, election: Election, to: str) -> Election:
     """Move to the next phase; exhibition publishes the provisional lists, freezing the
     final ones, and freezing waits until every objection and duplicate review is settled."""
-    if to == ElectionStatus.FROZEN.value:
+    if to == ElectionStatus.FROZEN:
         pending = undecided_objections(session, election) + len(
             session.scalars(
                 select(DuplicateReview.id).where(
-                    DuplicateReview.election_id == election.id, DuplicateReview.status == "open"
+                    DuplicateReview.election_id == election.id, DuplicateReview.status == ReviewStatus.OPEN
                 )
             ).all()
         )
         if pending:
             raise WrongPhase(f"{pending} objection(s) or duplicate review(s) are still open.")
     _advance(session, actor, election, to)
-    if to == ElectionStatus.EXHIBITION.value:
+    if to == ElectionStatus.EXHIBITION:
         lists.publish(session, actor, election, "exhibition")
-    elif to == ElectionStatus.FROZEN.value:
+    elif to == ElectionStatus.FROZEN:
         election.frozen_digest = lists.publish(session, actor, election, "final")
     return election
 

@@ -38,8 +38,8 @@ NEXT_STATUS = {
 
 
 def require_status(election: Election, *allowed: ElectionStatus) -> None:
-    if election.status_enum not in allowed:
-        wanted = " or ".join(s.value.replace("_", " ") for s in allowed)
+    if election.status not in allowed:
+        wanted = " or ".join(s.replace("_", " ") for s in allowed)
         raise WrongPhase(
             f"Election {election.code} is in {election.status.replace('_', ' ')}; this needs {wanted}."
         )
@@ -251,13 +251,12 @@ def _clear(session: Session, election: Election) -> None:
 def advance(session: Session, actor: Actor, election: Election, to: str) -> Election:
     """Move the election to its next phase: registration open → exhibition → frozen."""
     authorize(actor, Permission.MANAGE_ELECTION)
-    current = election.status_enum
+    current = ElectionStatus(election.status)
     target = ElectionStatus(to) if to in ElectionStatus.__members__.values() else None
     if target is None or NEXT_STATUS.get(current) != target:
         nxt = NEXT_STATUS.get(current)
         raise WrongPhase(
-            f"Election {election.code} is in {current.value}; it can only move to "
-            f"{nxt.value if nxt else 'nothing: it is final'}."
+            f"Election {election.code} is in {current}; it can only move to {nxt or 'nothing: it is final'}."
         )
     now = utcnow()
     if target is ElectionStatus.REGISTRATION_OPEN:
@@ -266,13 +265,13 @@ def advance(session: Session, actor: Actor, election: Election, to: str) -> Elec
         election.exhibition_started_at = now
     else:
         election.frozen_at = now
-    election.status = target.value
+    election.status = target
     record(
         session,
         E.ELECTION_STATUS_CHANGED,
         actor,
         {"election": election.code},
-        {"code": election.code, "from": current.value, "to": target.value},
+        {"code": election.code, "from": current, "to": target},
     )
     return election
 

@@ -13,67 +13,23 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import login_required
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import (
-    DateField,
     Field,
-    FieldList,
-    Form,
-    FormField,
-    HiddenField,
-    IntegerField,
-    StringField,
-    SubmitField,
-    TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Optional
 
 from ocv.acting import authorize
 from ocv.auth.permissions import Permission
-from ocv.db import mark_for_rollback, request_session
+from ocv.db import request_session
 from ocv.errors import ValidationError
-from ocv.text import Text
 from ocv.web import parse_json, signed_in_actor
 from registration import service
+from registration.forms import DefinitionForm, ElectionEditForm
 
 bp = Blueprint("registration_setup", __name__, template_folder="templates")
 
 STATION_FIELDS = ("name", "city", "address", "time_zone", "capacity")
-NO_SPELLING = {"dir": "ltr", "spellcheck": "false", "autocapitalize": "off", "autocomplete": "off"}
-
-
-class StationForm(Form):
-    """One station's row; no CSRF token of its own (the page's form carries it)."""
-
-    code = HiddenField()
-    name = StringField(_l("Name"), validators=[DataRequired(), Text(max=200)])
-    city = StringField(_l("City"), validators=[DataRequired(), Text(max=100)])
-    address = StringField(_l("Address"), validators=[Optional(), Text(max=300)])
-    time_zone = StringField(_l("Time zone"), validators=[DataRequired(), Text(max=64)], render_kw=NO_SPELLING)
-    capacity = IntegerField(_l("Capacity"), validators=[InputRequired()], render_kw={"inputmode": "numeric"})
-
-
-class ElectionEditForm(FlaskForm):
-    name = StringField(_l("Name of the election"), validators=[DataRequired(), Text(max=200)])
-    polling_day = DateField(_l("Polling day"), validators=[DataRequired()])
-    minimum_age = IntegerField(
-        _l("Minimum age on polling day"), validators=[InputRequired()], render_kw={"inputmode": "numeric"}
-    )
-    stations = FieldList(FormField(StationForm))
-    submit = SubmitField(_l("Save"))
-
-
-class DefinitionForm(FlaskForm):
-    definition = TextAreaField(
-        _l("The whole definition (JSON, docs/election-file.md)"),
-        # As large as a definition's upload; its texts are checked one by one when parsed.
-        validators=[DataRequired(), Text(max=1_000_000, multiline=True)],
-        render_kw={**NO_SPELLING, "rows": 24, "class": "code"},
-    )
-    submit = SubmitField(_l("Save the definition"))
 
 
 @bp.route("/elections/<code>/edit", methods=["GET", "POST"])
@@ -115,7 +71,6 @@ def edit(code: str) -> Response | tuple[str, int]:
         try:
             changed = service.edit_election(session, user, election, data)
         except ValidationError as error:
-            mark_for_rollback()
             problems = error.fields or {"": [error.message]}
             if which == "edit":
                 _show_on_fields(form, data, problems)

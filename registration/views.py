@@ -15,7 +15,7 @@ from ocv.acting import Actor, authorize, may
 from ocv.auth.forms import ActionForm
 from ocv.auth.permissions import Permission
 from ocv.bounds import INT64_MAX
-from ocv.db import mark_for_rollback, request_session
+from ocv.db import request_session
 from ocv.errors import NotFound, ValidationError
 from ocv.text import TextError, clean
 from ocv.web import current_settings, parse_json, show_errors, signed_in_actor
@@ -217,8 +217,6 @@ def enrol(code: str) -> Response | str:
         try:
             voter = service.enrol(request_session(), current_settings(), user, e, form.voter_data())
         except service.DuplicateDocument as error:
-            # The page answers 200: nothing the request did may be committed.
-            mark_for_rollback()
             duplicate_of = error.duplicate_of
             flash(
                 _(
@@ -228,7 +226,6 @@ def enrol(code: str) -> Response | str:
                 "error",
             )
         except ValidationError as error:
-            mark_for_rollback()
             show_errors(form, error)
         else:
             flash(

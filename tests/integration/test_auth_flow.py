@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from audit.models import Entry
 from ocv.auth import service as accounts
+from ocv.errors import ValidationError
 from tests.conftest import CSRF_RE, PASSWORD, csrf_token, login
 from tests.factories import OPERATOR
 
@@ -205,3 +206,34 @@ def test_form_without_csrf_token_is_refused_and_changes_nothing(
     assert "form has expired" in response.get_data(as_text=True)
     assert len(_types(db_session)) == before
     assert client.get("/account").status_code == 302
+
+
+def test_a_view_that_catches_a_domain_error_changes_nothing(
+    client: FlaskClient, make_user, db_session: Session, monkeypatch
+) -> None:
+    """The password page catches the service's ValidationError to show the form again (200);
+    the change the service made before it refused must not be committed (ocv.errors_web)."""
+    user = make_user("frank", "observer")
+    login(client, "frank")
+    before = len(_types(db_session))
+
+    def refuse(session: Session, who: object, old: str | None, new: str) -> None:
+        raise ValidationError("Your signing key could not be sealed.", {"new_password": ["Try again."]})
+
+    monkeypatch.setattr(accounts, "password_hooks", [*accounts.password_hooks, refuse])
+    new = "another fine passphrase"
+    page = client.post(
+        "/account/password",
+        data={
+            "csrf_token": csrf_token(client, "/account/password"),
+            "current_password": PASSWORD,
+            "new_password": new,
+            "confirm": new,
+        },
+    )
+    assert page.status_code == 200  # the form again, with its message
+    assert "Try again." in page.get_data(as_text=True)
+    db_session.expire_all()
+    assert len(_types(db_session)) == before  # no auth.password_changed entry
+    assert db_session.get(type(user), user.id).session_version == user.session_version  # unchanged
+    assert login(client.application.test_client(), "frank").status_code == 302  # the old password works

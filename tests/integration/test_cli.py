@@ -258,3 +258,25 @@ def test_scheduled_checkpoints(app: Flask) -> None:
     assert result.output.startswith("checkpoint ")
     shown = run(app, "audit", "checkpoint")
     assert shown.output.splitlines()[0] == "test.ocv.example/audit"
+
+
+def test_help_without_a_configuration_lists_the_commands_without_a_traceback(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OCV_")}
+    shown = subprocess.run(
+        [*OCV, "--help"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert shown.returncode == 0
+    assert "Traceback" not in shown.stdout + shown.stderr
+    assert "election" in shown.stdout
+    refused = subprocess.run(
+        [*OCV, "db", "upgrade"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert refused.returncode == 78  # EX_CONFIG, one line naming what is missing
+    assert "Traceback" not in refused.stderr
+    assert "OCV_SECRET_KEY" in refused.stderr

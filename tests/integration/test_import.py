@@ -28,9 +28,11 @@ from ocv.auth import service as accounts
 from ocv.db import database
 from ocv.errors import PermissionDenied, ValidationError
 from ocv.settings import Settings
-from registration import import_jobs, imports, regno, service
+from registration import matching, regno, service
 from registration.errors import WrongPhase
-from registration.import_rows import COLUMNS
+from registration.imports import jobs as import_jobs
+from registration.imports import service as imports
+from registration.imports.rows import COLUMNS
 from registration.models import DuplicateReview, Election, Station, Voter, VoterDocument, VoterHistory
 from registration.privacy import DocumentKeys
 from tests.conftest import PASSWORD, csrf_token, login
@@ -220,6 +222,7 @@ def test_good_file_is_imported_and_audited_once(
         "by_station": {"AE-DXB-01": 1, "DE-BER-01": 7, "FR-PAR-01": 1},
         "by_constituency": {"OV-EU": 8, "OV-ME": 1},
         "records_root": report.records_root,
+        "flagged": 0,
     }
     assert recomputed_root(db_session, reason) == report.records_root
     # One event for the whole import: no per-voter entries.
@@ -380,6 +383,56 @@ def test_likely_duplicates_go_to_review(
     assert all(a > b for a, b in pairs)  # the newer entry is the one under review
     assert not any(6 in pair for pair in pairs)
     assert report.flagged == len(pairs)
+    # Every review the import opened is announced, as enrolment's are, and counted in its entry.
+    flagged = _entries(db_session, "registration.duplicate_flagged")
+    reviews = db_session.scalars(select(DuplicateReview).where(DuplicateReview.election_id == election.id))
+    assert sorted(e["payload"]["review"] for e in flagged) == sorted(r.id for r in reviews)
+    assert _entries(db_session, "registration.import_completed")[-1]["payload"]["flagged"] == len(pairs)
+    first = next(e["payload"] for e in flagged if e["payload"]["candidate"] == registered.reg_no)
+    assert first["score"] >= 88
+
+
+def test_an_import_finds_the_duplicates_enrolment_finds(
+    db_session: Session, settings: Settings, election: Election, officer: Actor
+) -> None:
+    """Amira Haddad enrolled, then Amira Xaddad (same date of birth, same Arabic spelling):
+    enrolment opens a review; an import of the second opens the same, by the one matcher."""
+    arabic = "أميرة حداد"
+    registered = service.enrol(
+        db_session,
+        settings,
+        officer,
+        election,
+        voter(
+            given_name="Amira",
+            family_name="Haddad",
+            names_original_script=arabic,
+            date_of_birth="1990-05-17",
+            documents=[{"type": "passport", "number": "AH000001"}],
+        ),
+    )
+    db_session.commit()
+    twin = person(
+        0, given_name="Amira", family_name="Xaddad", names_original_script=arabic, date_of_birth="1990-05-17"
+    )
+    report = do_import(db_session, settings, officer, election, csv_file([twin]))
+    assert report.flagged == 1
+    review = db_session.scalars(
+        select(DuplicateReview).where(DuplicateReview.candidate_id == registered.id)
+    ).one()
+    imported = db_session.get(Voter, review.voter_id)
+    assert imported is not None
+    assert imported.family_name == "Xaddad"
+    assert matching.likely_duplicates(db_session, imported) == [
+        (registered, review.score)
+    ]  # enrolment's view
+    announced = _entries(db_session, "registration.duplicate_flagged")[-1]["payload"]
+    assert announced == {
+        "review": review.id,
+        "reg_no": imported.reg_no,
+        "candidate": registered.reg_no,
+        "score": review.score,
+    }
 
 
 def test_worker_processes_and_chunks_give_the_same_result(
@@ -712,9 +765,11 @@ def test_an_upload_runs_in_the_background_and_its_page_follows_it(
 def test_a_running_job_shows_its_progress_and_refreshes(
     import_client: FlaskClient, officer: Actor, election: Election, settings: Settings
 ) -> None:
-    folder = import_jobs.Folder(settings.instance_path, officer.user.id)
+    folder = import_jobs.folder(settings.instance_path, officer.user.id)
     folder.path.mkdir(parents=True, exist_ok=True)
-    job = import_jobs.Job("B" * 22, "GE2027", "voters.csv", "import", rows=2500, expected=10_000)
+    job = import_jobs.Job(
+        id="B" * 22, election="GE2027", filename="voters.csv", mode="import", done=2500, expected=10_000
+    )
     job.heartbeat = time.time()
     folder.save(job)
     assert login(import_client, "reggie").status_code == 302
@@ -727,9 +782,11 @@ def test_a_running_job_shows_its_progress_and_refreshes(
 def test_a_job_whose_process_died_is_reported_as_interrupted(
     import_client: FlaskClient, officer: Actor, election: Election, settings: Settings
 ) -> None:
-    folder = import_jobs.Folder(settings.instance_path, officer.user.id)
+    folder = import_jobs.folder(settings.instance_path, officer.user.id)
     folder.path.mkdir(parents=True, exist_ok=True)
-    job = import_jobs.Job("A" * 22, "GE2027", "voters.csv", "import", heartbeat=time.time() - 3600)
+    job = import_jobs.Job(
+        id="A" * 22, election="GE2027", filename="voters.csv", mode="import", heartbeat=time.time() - 3600
+    )
     folder.save(job)
     assert login(import_client, "reggie").status_code == 302
     page = import_client.get(f"/elections/GE2027/import/{job.id}").get_data(as_text=True)
@@ -744,7 +801,7 @@ def test_an_upload_out_of_phase_is_refused_at_once(
 ) -> None:
     assert login(import_client, "reggie").status_code == 302
     token = csrf_token(import_client, "/elections/GE2027/import")
-    folder = import_jobs.Folder(settings.instance_path, officer.user.id).path
+    folder = import_jobs.folder(settings.instance_path, officer.user.id).path
     before = set(folder.glob("*"))
     service.advance(db_session, OPERATOR, election, "exhibition")
     db_session.commit()

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from ocv.auth.models import User
 from ocv.errors import ValidationError
 from ocv.settings import Settings
-from registration import imports
+from registration.imports import service as imports
 from registration.models import Election, Voter
 from tests.integration.test_cli import run
 from tests.integration.test_import import csv_file, person

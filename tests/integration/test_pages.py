@@ -29,8 +29,8 @@ from ocv import demo, migrate
 from ocv.app import create_app
 from ocv.db import database
 from ocv.settings import Settings
-from registration import imports
 from registration import service as registration
+from registration.imports import service as imports
 from registration.lists import LIST_PAGE_SIZE, list_digest
 from registration.models import Voter
 from tests.conftest import csrf_token

@@ -68,3 +68,21 @@ def test_the_rule_refuses_what_it_should() -> None:
     assert _violation("registration.api", "ocv.cli") is not None
     assert _violation("tally.service", "polling.service") is None
     assert _violation("ocv.app", "registration.views") is None
+
+
+def test_forms_live_in_forms_modules() -> None:
+    """A WTForms class is defined in its package's forms.py, never inside views or APIs."""
+    bases = {"FlaskForm", "Form"}
+    misplaced = []
+    for package in ("ocv", *BELOW):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if path.name == "forms.py":
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ClassDef) and any(
+                    (isinstance(b, ast.Name) and b.id in bases)
+                    or (isinstance(b, ast.Attribute) and b.attr in bases)
+                    for b in node.bases
+                ):
+                    misplaced.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.name}")
+    assert not misplaced, "\n".join(misplaced)

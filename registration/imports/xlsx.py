@@ -16,7 +16,7 @@ from typing import Any, BinaryIO
 from openpyxl import load_workbook
 
 from ocv.errors import ValidationError
-from registration.import_rows import read_header
+from registration.imports.rows import read_header
 
 MAGIC = b"PK\x03\x04"  # a ZIP archive, which an XLSX file is
 

@@ -12,15 +12,15 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ocv.errors import Conflict
-from registration.models import VoterHistory, VoterStatus
+from registration.models import DuplicateReview, Voter, VoterHistory, VoterStatus
 
 VOTER_COLUMNS = (
     "id",
@@ -52,8 +52,16 @@ CACHE_KIB = 64 * 1024
 _SQLITE_UNIQUE = ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
 
 Holder = tuple[str, str]  # voter id (hex), reg_no
+
+
 # id (hex), date of birth (ISO), blocking key, given, family, father, grandfather, original script
-Candidate = tuple[str, str, str, str, str, str | None, str | None, str | None]
+class Candidate(NamedTuple):
+    """A registered voter the matcher compares an imported row with."""
+
+    voter_id: str  # 32 hex digits
+    date_of_birth: str  # ISO
+    reg_no: str
+    names: tuple[str, str, str | None, str | None, str | None]  # in NameParts order
 
 
 class Taken(Conflict):
@@ -124,17 +132,34 @@ class Store:
         )
         return {reg_no for (reg_no,) in self._query(sql, [(n,) for n in reg_nos])}
 
-    def candidates(self, keys: Sequence[tuple[str, str]]) -> list[Candidate]:
-        """Registered voters with one of these (date of birth, blocking key) pairs."""
+    def candidates(self, born: Sequence[str]) -> list[Candidate]:
+        """Registered voters born on one of these dates (ISO)."""
         dob = "v.date_of_birth::text" if self.postgresql else "v.date_of_birth"
         sql = (
-            f"SELECT {self._id('v.id')}, {dob}, v.name_key, v.given_name, v.family_name,"  # noqa: S608
+            f"SELECT {self._id('v.id')}, {dob}, v.reg_no, v.given_name, v.family_name,"  # noqa: S608
             " v.father_name, v.grandfather_name, v.names_original_script"
-            f" FROM {self._keys('date', 'text')} CROSS JOIN voters v"
-            f" WHERE v.election_id = {self.mark} AND v.date_of_birth = k.a AND v.name_key = k.b"
-            f" AND v.status = '{VoterStatus.REGISTERED.value}'"
+            f" FROM {self._keys('date')} CROSS JOIN voters v"
+            f" WHERE v.election_id = {self.mark} AND v.date_of_birth = k.a"
+            f" AND v.status = '{VoterStatus.REGISTERED}'"
         )
-        return [tuple(row) for row in self._query(sql, keys)]
+        return [
+            Candidate(row[0], row[1], row[2], tuple(row[3:]))
+            for row in self._query(sql, [(d,) for d in born])
+        ]
+
+    def review_ids(self, voter_ids: Sequence[str]) -> dict[tuple[str, str], int]:
+        """(voter id, candidate's registration number) → id, of the reviews of these voters."""
+        candidate = aliased(Voter)
+        found: dict[tuple[str, str], int] = {}
+        for part in _slices(list(dict.fromkeys(voter_ids))):
+            query = (
+                select(DuplicateReview.id, DuplicateReview.voter_id, candidate.reg_no)
+                .join(candidate, candidate.id == DuplicateReview.candidate_id)
+                .where(DuplicateReview.voter_id.in_([uuid.UUID(hex=v) for v in part]))
+            )
+            for review, voter_id, reg_no in self.session.execute(query):
+                found[voter_id.hex, reg_no] = review
+        return found
 
     @property
     def mark(self) -> str:

@@ -40,12 +40,14 @@ from ocv.errors import ValidationError
 from ocv.settings import Settings
 from ocv.text import TextError, clean
 from registration import events as E
-from registration import import_rows, import_xlsx, names, regno
-from registration.enrolment import DUPLICATE_THRESHOLD, ElectionIndex, take_seat
+from registration import matching, names, regno
+from registration.enrolment import ElectionIndex, take_seat
 from registration.errors import StationFull
-from registration.import_rows import Problem, Row, Rules
-from registration.import_store import Candidate, Holder, Store, Taken, history_changes
-from registration.models import Election, ElectionStatus, Station
+from registration.imports import rows as import_rows
+from registration.imports import xlsx as import_xlsx
+from registration.imports.rows import Problem, Row, Rules
+from registration.imports.store import Candidate, Holder, Store, Taken, history_changes
+from registration.models import Election, ElectionStatus, ReviewStatus, Station
 from registration.setup import require_status
 
 CHUNK_ROWS = 4000
@@ -175,8 +177,10 @@ def import_voters(
             "by_station": dict(sorted(report.by_station.items())),
             "by_constituency": dict(sorted(report.by_constituency.items())),
             "records_root": report.records_root,
+            "flagged": report.flagged,
         },
     )
+    settle.announce(officer)
     return report
 
 
@@ -226,7 +230,7 @@ def _checked(
             yield checker.check_all(chunk)
         return
     context = get_context("forkserver")  # no fork of a process holding database connections
-    context.set_forkserver_preload(["registration.import_rows"])
+    context.set_forkserver_preload(["registration.imports.rows"])
     with ProcessPoolExecutor(
         workers,
         mp_context=context,
@@ -317,6 +321,7 @@ class _Settler:
             self.by_country.setdefault(seat.station.country.code, []).append(seat)
             self.by_city.setdefault((seat.station.country.code, seat.city), []).append(seat)
         self.now = self.store.timestamp(utcnow())
+        self.flagged: list[tuple[str, str, str, int]] = []  # voter id, reg no, candidate's, score
         self.root = audit_service.MerkleRootBuilder()
 
     def chunk(self, results: list[Row | list[Problem]]) -> None:
@@ -347,7 +352,7 @@ class _Settler:
 
     def _settle(
         self, rows: list[Row], look_up: bool
-    ) -> tuple[list[tuple[Row, _Seat]], list[Problem], dict[tuple[str, str], list[Candidate]]]:
+    ) -> tuple[list[tuple[Row, _Seat]], list[Problem], dict[str, list[Candidate]]]:
         """Decide each row (refused, or accepted at a station), and write the accepted ones.
         Without `look_up`, documents and numbers are checked within the chunk only, and the
         registry's unique constraints raise Taken for the rest."""
@@ -454,39 +459,38 @@ class _Settler:
             report.by_constituency[row.constituency] += 1
         report.imported += len(accepted)
 
-    def _registered_candidates(self, rows: list[Row]) -> dict[tuple[str, str], list[Candidate]]:
-        """Registered voters (earlier chunks included) of each row's date of birth whose blocking
-        key is the row's, or the row's given-name key (a swap), by (date of birth, key)."""
-        keys = sorted({(row.date_of_birth, key) for row in rows for key in (row.name_key, row.given_key)})
-        found: dict[tuple[str, str], list[Candidate]] = {}
-        for candidate in self.store.candidates(keys):
-            found.setdefault((candidate[1], candidate[2]), []).append(candidate)
+    def _registered_candidates(self, rows: list[Row]) -> dict[str, list[Candidate]]:
+        """Registered voters (earlier chunks included) of each row's date of birth: those the
+        matcher compares, as for an enrolment (registration.matching), by date of birth."""
+        found: dict[str, list[Candidate]] = {}
+        for candidate in self.store.candidates(sorted({row.date_of_birth for row in rows})):
+            found.setdefault(candidate.date_of_birth, []).append(candidate)
         return found
 
-    def _flag_likely_duplicates(self, rows: list[Row], found: dict[tuple[str, str], list[Candidate]]) -> None:
+    def _flag_likely_duplicates(self, rows: list[Row], found: dict[str, list[Candidate]]) -> None:
         """Queue each row's likely duplicates among the `found` candidates and the earlier rows
-        of its chunk."""
-        for row in rows:
-            found.setdefault((row.date_of_birth, row.name_key), []).append(
-                (row.voter_id, row.date_of_birth, row.name_key, *_name_fields(row.names))
-            )
-        order = {row.voter_id: row.line for row in rows}
+        of its chunk; their log entries are written once the import commits (`announce`)."""
         reviews = []
         for row in rows:
-            parts, seen = row.names, set()
-            for key in dict.fromkeys((row.name_key, row.given_key)):
-                for other in found.get((row.date_of_birth, key), ()):
-                    other_id = other[0]
-                    if other_id in seen or other_id == row.voter_id or order.get(other_id, 0) > row.line:
-                        continue
-                    seen.add(other_id)
-                    score = names.name_similarity(parts, names.NameParts(*other[3:]))
-                    if score >= DUPLICATE_THRESHOLD:
-                        reviews.append(
-                            (self.election.id, row.voter_id, other_id, round(score * 100), "open", self.now)
-                        )
+            others = found.setdefault(row.date_of_birth, [])
+            for (other_id, candidate), score in matching.similar(
+                row.names, (((c.voter_id, c.reg_no), names.NameParts(*c.names)) for c in others)
+            ):
+                reviews.append(
+                    (self.election.id, row.voter_id, other_id, score, ReviewStatus.OPEN.value, self.now)
+                )
+                self.flagged.append((row.voter_id, row.reg_no, candidate, score))
+            # Later rows of the file are compared with this one, as enrolled before them.
+            others.append(Candidate(row.voter_id, row.date_of_birth, row.reg_no, _name_fields(row.names)))
         self.store.add_reviews(reviews)
         self.report.flagged += len(reviews)
+
+    def announce(self, officer: Actor) -> None:
+        """One `duplicate_flagged` entry per review the import queued, as enrolment writes."""
+        ids = self.store.review_ids([voter_id for voter_id, _, _, _ in self.flagged])
+        code = self.election.code
+        for voter_id, reg_no, candidate, score in self.flagged:
+            matching.announce(self.session, officer, code, ids[voter_id, candidate], reg_no, candidate, score)
 
     def take_seats(self) -> None:
         """One conditional UPDATE per station: the CHECK on `assigned` settles any race."""

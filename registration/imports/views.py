@@ -1,45 +1,25 @@
 """The bulk import page: upload a CSV or XLSX file, check it (dry run) or import it, follow
-the job (registration.import_jobs) until its report is ready."""
+the job (registration.imports.jobs) until its report is ready."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import login_required
-from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from werkzeug.wrappers import Response
-from wtforms import SelectChoice, SelectField, SubmitField
 
 from ocv.acting import Actor, authorize
 from ocv.auth.permissions import Permission
 from ocv.db import request_session
 from ocv.web import current_settings, signed_in_actor
-from registration import import_jobs, service
-from registration.import_jobs import Job
+from registration import service
+from registration.forms import VoterImportForm
+from registration.imports import jobs as import_jobs
+from registration.imports.jobs import Job
 
-bp = Blueprint("registration_import", __name__, template_folder="templates")
+bp = Blueprint("registration_import", __name__, template_folder="../templates")
 
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 REFRESH_SECONDS = 2
-
-
-class VoterImportForm(FlaskForm):
-    file = FileField(
-        _l("Voters file (CSV UTF-8 or XLSX)"),
-        validators=[FileRequired()],
-        render_kw={"accept": f".csv,.xlsx,text/csv,{XLSX_TYPE}"},
-    )
-    mode = SelectField(
-        _l("What to do"),
-        choices=[
-            SelectChoice("check", _l("Check only: report the rejected rows, change nothing")),
-            SelectChoice("import", _l("Import, if every row is good")),
-            SelectChoice("import_valid", _l("Import the good rows, skip the rejected ones")),
-        ],
-    )
-    submit = SubmitField(_l("Upload"))
 
 
 @bp.route("/elections/<code>/import", methods=["GET", "POST"])
@@ -88,7 +68,7 @@ def rejected_rows(code: str, job_id: str) -> Response:
     if not found.has_rejected_csv:
         abort(404)
     return send_file(
-        import_jobs.folder_of(current_app.instance_path, user).file(found.id, ".csv"),
+        import_jobs.folder_of(current_app.instance_path, user).file(found.id, import_jobs.REJECTED),
         mimetype="text/csv",
         as_attachment=True,
         download_name=f"{code.upper()}-rejected-rows.csv",

@@ -24,7 +24,8 @@ from ocv import ids
 from ocv.errors import ValidationError
 from ocv.processes import die_with
 from registration import names, regno
-from registration.enrolment import ElectionIndex, name_parts
+from registration.enrolment import ElectionIndex
+from registration.matching import name_parts
 from registration.models import Election, VoterStatus
 from registration.privacy import DocumentKeys
 from registration.voter_data import validate
@@ -60,7 +61,7 @@ REQUIRED_COLUMNS = (
 )
 
 Problem = tuple[int, str, str]  # line, field, message
-REGISTERED = VoterStatus.REGISTERED.value
+REGISTERED = VoterStatus.REGISTERED.value  # rows are written raw (store.py), so the stored string
 
 
 class Row(NamedTuple):
@@ -79,7 +80,7 @@ class Row(NamedTuple):
     name_key: str  # the blocking key (family name)
     given_key: str  # the same key of the given name, to catch a given/family swap
     names: names.NameParts
-    voter: tuple[Any, ...]  # the `voters` row in import_store.VOTER_COLUMNS order, less station_id
+    voter: tuple[Any, ...]  # the `voters` row in store.VOTER_COLUMNS order, less station_id
     documents: tuple[tuple[Any, ...], ...]  # `voter_documents` rows: (election, voter, type, hash, sealed)
     commitment_head: bytes  # the record's JCS up to the station's value (see `commitment`)
 
