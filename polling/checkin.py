@@ -9,9 +9,9 @@ check-in is two statements and its audit entry (docs/architecture.md, "Polling")
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
-from sqlalchemy import String, bindparam, case, delete, func, select
+from sqlalchemy import String, Table, bindparam, case, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -71,7 +71,8 @@ def _marking(dialect: str) -> Any:
         - _count(Tendered, style, PollingStation.id)
         - _count(Spoiled, style, PollingStation.id)
     )
-    columns = Mark.__table__.c
+    table = cast(Table, Mark.__table__)
+    columns = table.c
     rows = select(
         bindparam("election_code", type_=columns.election_code.type),
         bindparam("voter_id", type_=columns.voter_id.type),
@@ -90,7 +91,7 @@ def _marking(dialect: str) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     names = ["election_code", "voter_id", "reg_no", "polling_station_id", "station_code"]
     return (
-        insert(Mark.__table__)
+        insert(table)
         .from_select([*names, "ballot_style", "at", "by"], rows)
         .on_conflict_do_nothing(index_elements=["election_code", "voter_id"])
         .returning(columns.id)
