@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from ocv.acting import Actor, authorize
@@ -100,6 +100,30 @@ _DESK = aliased(Station, name="desk")
 _LISTED_AT = aliased(Station, name="listed_at")
 
 
+_AT_DESK = (  # built once: every check-in runs it
+    select(
+        Election.code,
+        Election.voting_rule,
+        _DESK.code,
+        Voter.id,
+        Voter.reg_no,
+        Voter.status,
+        _LISTED_AT.code,
+        BallotStyle.code,
+    )
+    .select_from(_DESK)
+    .join(Election, Election.id == _DESK.election_id)
+    .outerjoin(Voter, and_(Voter.election_id == Election.id, Voter.reg_no == bindparam("number")))
+    .outerjoin(_LISTED_AT, _LISTED_AT.id == Voter.station_id)
+    .outerjoin(Constituency, Constituency.id == Voter.constituency_id)
+    .outerjoin(BallotStyle, BallotStyle.id == Constituency.ballot_style_id)
+    .where(_DESK.code == bindparam("station"))
+    .order_by(Election.polling_day.desc())
+    .limit(1)
+)
+_AT_DESK_IN = _AT_DESK.where(Election.code == bindparam("election"))
+
+
 def at_desk(session: Session, actor: Actor, station: str, reg_no: str, election: str | None = None) -> AtDesk:
     """The station's election and the voter numbered `reg_no` on its list, in one query
     (the check-in's hot path). NotFound for a station no election holds."""
@@ -109,30 +133,13 @@ def at_desk(session: Session, actor: Actor, station: str, reg_no: str, election:
         number = regno.validate(reg_no)
     except regno.InvalidRegNo as error:
         mistyped = _mistyped(error)
-    query = (
-        select(
-            Election.code,
-            Election.voting_rule,
-            _DESK.code,
-            Voter.id,
-            Voter.reg_no,
-            Voter.status,
-            _LISTED_AT.code,
-            BallotStyle.code,
-        )
-        .select_from(_DESK)
-        .join(Election, Election.id == _DESK.election_id)
-        .outerjoin(Voter, and_(Voter.election_id == Election.id, Voter.reg_no == number))
-        .outerjoin(_LISTED_AT, _LISTED_AT.id == Voter.station_id)
-        .outerjoin(Constituency, Constituency.id == Voter.constituency_id)
-        .outerjoin(BallotStyle, BallotStyle.id == Constituency.ballot_style_id)
-        .where(_DESK.code == station.strip().upper())
-        .order_by(Election.polling_day.desc())
-        .limit(1)
-    )
-    if election:
-        query = query.where(Election.code == election.strip().upper())
-    row = session.execute(query).first()
+    query = _AT_DESK_IN if election else _AT_DESK
+    values = {
+        "station": station.strip().upper(),
+        "number": number,
+        "election": (election or "").strip().upper(),
+    }
+    row = session.execute(query, values).first()
     if row is None:
         raise NotFound(f"No station {station!r}" + (f" in {election}." if election else "."))
     code, rule, desk, voter_id, listed_no, status, listed_at, style = row
