@@ -27,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -192,12 +193,43 @@ class Server:
         self.process.wait(timeout=30)
 
 
+class Waits(threading.Thread):
+    """Samples pg_stat_activity every 20 ms while a round runs: how many of the database's
+    client backends wait on a lock (a row lock: the audit log's head) or on the WAL (a
+    commit's flush), on average. Which one a side queues on is why it is slow."""
+
+    SAMPLE = (
+        "SELECT count(*) FILTER (WHERE wait_event_type = 'Lock'), "
+        "count(*) FILTER (WHERE wait_event_type = 'IO' AND wait_event LIKE 'WAL%%'), "
+        "count(*) FILTER (WHERE state = 'active') "
+        "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url, self.stop, self.samples = url, threading.Event(), [(0, 0, 0)]
+
+    def run(self) -> None:
+        with psycopg.connect(_libpq(self.url), autocommit=True) as connection:
+            while not self.stop.wait(0.02):
+                row = connection.execute(self.SAMPLE).fetchone()
+                if row is not None:
+                    self.samples.append((int(row[0]), int(row[1]), int(row[2])))
+
+    def averages(self) -> tuple[float, float, float]:
+        n = len(self.samples)
+        lock, wal, active = (sum(column) / n for column in zip(*self.samples, strict=True))
+        return lock, wal, active
+
+
 def run_wrk(
-    server: Server, lines: list[str], tmp: Path, seconds: float, connections: int, threads: int
+    server: Server, lines: list[str], tmp: Path, seconds: float, connections: int, threads: int, url: str
 ) -> dict[str, Any]:
     data = tmp / f"requests-{server.port}.txt"
     data.write_text("\n".join(lines) + "\n", encoding="ascii")
     cpu = server.cpu_seconds()
+    waits = Waits(url)
+    waits.start()
     out = subprocess.run(  # noqa: S603
         [
             shutil.which("wrk") or "wrk",
@@ -217,7 +249,10 @@ def run_wrk(
         capture_output=True,
         text=True,
     )
+    waits.stop.set()
+    waits.join()
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    result["lock_waits"], result["wal_waits"], result["active"] = waits.averages()
     result["rate"] = result["created"] / result["seconds"]
     result["cpu_ms"] = (server.cpu_seconds() - cpu) * 1000 / max(result["requests"], 1)
     return result
@@ -229,7 +264,8 @@ def _line(name: str, r: dict[str, Any]) -> str:
     extra += f"; {r['socket_errors']} socket errors" if r["socket_errors"] else ""
     return (
         f"    {name:9} {r['rate']:8.1f} check-ins/s  p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms"
-        f"  server CPU {r['cpu_ms']:5.1f} ms/request{extra}"
+        f"  server CPU {r['cpu_ms']:5.1f} ms/request  backends waiting: lock {r['lock_waits']:4.1f},"
+        f" WAL {r['wal_waits']:4.1f} of {r['active']:4.1f} active{extra}"
     )
 
 
@@ -282,8 +318,12 @@ def main() -> None:
             for i in range(args.rounds + 1):
                 warm = i == 0
                 seconds = min(3.0, args.seconds) if warm else args.seconds
-                b = run_wrk(base_server, base_slices[i], tmp, seconds, args.connections, args.threads)
-                o = run_wrk(ours_server, ours_slices[i], tmp, seconds, args.connections, args.threads)
+                b = run_wrk(
+                    base_server, base_slices[i], tmp, seconds, args.connections, args.threads, args.pg
+                )
+                o = run_wrk(
+                    ours_server, ours_slices[i], tmp, seconds, args.connections, args.threads, args.pg
+                )
                 print(f"  round {i}{' (warm-up, not counted)' if warm else ''}:", flush=True)
                 print(_line("baseline", b), flush=True)
                 print(_line("OCV", o), flush=True)
@@ -318,6 +358,11 @@ def main() -> None:
     print(
         f"    server CPU  OCV {median(ours, 'cpu_ms'):8.1f} ms  baseline {median(base, 'cpu_ms'):8.1f} ms"
         "  per request (gunicorn master and workers; PostgreSQL and wrk not counted)"
+    )
+    print(
+        f"    waiting     OCV {median(ours, 'lock_waits'):4.1f} on a lock, "
+        f"{median(ours, 'wal_waits'):4.1f} on the WAL; baseline {median(base, 'lock_waits'):4.1f} on a lock, "
+        f"{median(base, 'wal_waits'):4.1f} on the WAL (client backends, average)"
     )
     refused = sum(r["other"] + r["socket_errors"] for r in ours + base)
     if refused:
