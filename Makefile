@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 AXE := node_modules/axe-core/axe.min.js
 export FLASK_APP := wsgi:app
 
-.PHONY: run test install lint bench demo-db translations extract-messages update-messages compile-messages clean
+.PHONY: run test install lint bench bench-tools bench-checkin demo-db translations extract-messages update-messages compile-messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +37,16 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-bench: install
+bench: install bench-tools
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# The check-in benchmark's load generator: wrk, from Debian's packages (needs root, as CI has).
+bench-tools:
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+
+# Issue 13's check-in benchmark alone (PostgreSQL; OCV_BENCH_DATABASE_URL names the database).
+bench-checkin: install bench-tools
+	$(BIN)/python -m bench.bench_checkin $(BENCH_ARGS)
 
 # Catalogs: extract the strings, merge them into every language, compile.
 extract-messages: $(STAMP)

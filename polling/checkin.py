@@ -2,24 +2,28 @@
 
 Marking is one INSERT into the marked register, whose unique (election, voter) decides
 between two desks, workers or stations racing for the same voter: exactly one wins, the
-other learns where and when the voter was marked. Nothing else is locked.
+other learns where and when the voter was marked. Nothing else is locked. The same
+statement checks that the station is polling and holds a paper of the voter's style, so a
+check-in is two statements and its audit entry (docs/architecture.md, "Polling").
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import String, Table, bindparam, case, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ocv.acting import Actor, authorize, record
 from ocv.auth.permissions import Permission
-from ocv.errors import NotFound, ValidationError
+from ocv.db import utcnow
+from ocv.errors import Conflict, NotFound, OCVError, ValidationError
 from polling import events as E
 from polling.errors import AlreadyVoted
-from polling.models import Mark, Spoiled, StationState, Tendered
-from polling.stations import Place, accounts, reason_of, require_state
+from polling.models import BallotMovement, Mark, Movement, PollingStation, Spoiled, StationState, Tendered
+from polling.stations import Place, accounts, place, reason_of, require_state
 from registration import service as registry
 
 
@@ -27,47 +31,155 @@ def _format_time(mark: Mark) -> str:
     return mark.at.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def check_in(session: Session, actor: Actor, where: Place, reg_no: str) -> Mark:
-    """Mark the voter with this number as voted here. MistypedRegNo (422) for a typo,
-    NotFound (404) for a number not on the list, AlreadyVoted (409), ValidationError (422)
-    for a voter of another station under the assigned-station rule."""
-    authorize(actor, Permission.CHECK_IN_VOTERS, where.code)
-    require_state(where, StationState.POLLING)
-    voter = registry.voter_by_number(session, actor, where.election, reg_no)
+def _count(table: Any, style: Any, station: Any) -> Any:
+    return (
+        select(func.count())
+        .select_from(table)
+        .where(table.polling_station_id == station, table.ballot_style == style)
+        .scalar_subquery()
+    )
+
+
+def _marking(dialect: str) -> Any:
+    """INSERT INTO marks ... SELECT ... WHERE the station is polling and holds a paper of
+    the voter's style, ON CONFLICT (election, voter) DO NOTHING, RETURNING the id: the
+    state, the stock and the mark in one statement. No row back: one of the three said no
+    (`_refusal` finds which)."""
+    style = bindparam("ballot_style", type_=String())
+    moved = (
+        select(
+            func.coalesce(
+                func.sum(
+                    case(
+                        (BallotMovement.kind == Movement.TRANSFERRED, -BallotMovement.count),
+                        else_=BallotMovement.count,
+                    )
+                ),
+                0,
+            )
+        )
+        .where(
+            BallotMovement.polling_station_id == PollingStation.id,
+            BallotMovement.ballot_style == style,
+            BallotMovement.kind != Movement.UNUSED,
+        )
+        .scalar_subquery()
+    )
+    held = (
+        moved
+        - _count(Mark, style, PollingStation.id)
+        - _count(Tendered, style, PollingStation.id)
+        - _count(Spoiled, style, PollingStation.id)
+    )
+    table = cast(Table, Mark.__table__)
+    columns = table.c
+    rows = select(
+        bindparam("election_code", type_=columns.election_code.type),
+        bindparam("voter_id", type_=columns.voter_id.type),
+        bindparam("reg_no", type_=columns.reg_no.type),
+        PollingStation.id,
+        PollingStation.station_code,
+        style,
+        bindparam("at", type_=columns.at.type),
+        bindparam("by", type_=columns.by.type),
+    ).where(
+        PollingStation.election_code == bindparam("election_code"),
+        PollingStation.station_code == bindparam("station_code"),
+        PollingStation.state == StationState.POLLING,
+        held > 0,
+    )
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    names = ["election_code", "voter_id", "reg_no", "polling_station_id", "station_code"]
+    return (
+        insert(table)
+        .from_select([*names, "ballot_style", "at", "by"], rows)
+        .on_conflict_do_nothing(index_elements=["election_code", "voter_id"])
+        .returning(columns.id)
+    )
+
+
+_MARKING = {dialect: _marking(dialect) for dialect in ("postgresql", "sqlite")}
+
+
+def check_in(session: Session, actor: Actor, station: str, reg_no: str, election: str | None = None) -> Mark:
+    """Mark the voter with this number as voted at `station` (of `election`, or of the one
+    that holds the station). NotFound (404) for a station or a number not on the list,
+    PermissionDenied (403) for an official of another station, WrongStationState (409) when
+    it is not polling, MistypedRegNo (422) for a typo, ValidationError (422) for a voter of
+    another station under the assigned-station rule or a style out of papers, AlreadyVoted
+    (409) with where and when for a voter marked already.
+
+    The hot path is two statements before the audit entry: the desk's look-up of station,
+    election and voter (registration), and the mark (`_marking`)."""
+    desk = registry.at_desk(session, actor, station, reg_no, election)
+    authorize(actor, Permission.CHECK_IN_VOTERS, desk.station)
+    voter = desk.voter
+    if (
+        voter is None
+        or not voter.registered
+        or (desk.voting_rule == "assigned_station" and voter.station != desk.station)
+    ):
+        _refuse_voter(session, desk)
+    assert voter is not None  # _refuse_voter raised otherwise
+    now = utcnow()
+    marked = session.execute(
+        _MARKING[session.get_bind().dialect.name],
+        {
+            "election_code": desk.election,
+            "voter_id": voter.id,
+            "reg_no": voter.reg_no,
+            "station_code": desk.station,
+            "ballot_style": voter.ballot_style,
+            "at": now,
+            "by": actor.name,
+        },
+    ).scalar()
+    if marked is None:
+        raise _refusal(session, desk, voter)
+    payload = {"reg_no": voter.reg_no, "station": desk.station, "ballot_style": voter.ballot_style}
+    record(session, E.VOTER_CHECKED_IN, actor, {"election": desk.election, "station": desk.station}, payload)
+    return Mark(
+        id=marked,
+        election_code=desk.election,
+        voter_id=voter.id,
+        reg_no=voter.reg_no,
+        station_code=desk.station,
+        ballot_style=voter.ballot_style,
+        at=now,
+        by=actor.name,
+    )
+
+
+def _refuse_voter(session: Session, desk: registry.AtDesk) -> NoReturn:
+    """A number the desk cannot mark: the station's state is told first, as always."""
+    require_state(place(session, desk.election, desk.station), StationState.POLLING)
+    voter = desk.voter_or_raise()
     if not voter.registered:
         raise NotFound(f"{voter.shown} is not on the list: the registration was cancelled.")
-    if where.election.voting_rule == "assigned_station" and voter.station != where.code:
-        raise ValidationError(
-            f"{voter.shown} votes at {voter.station}, not here.",
-            {"reg_no": [f"Registered at {voter.station}."]},
-        )
+    raise ValidationError(
+        f"{voter.shown} votes at {voter.station}, not here.",
+        {"reg_no": [f"Registered at {voter.station}."]},
+    )
+
+
+def _refusal(session: Session, desk: registry.AtDesk, voter: registry.DeskVoter) -> OCVError:
+    """Why the mark was not written: the station is not polling, it is out of the voter's
+    style, or the voter is marked already (the unique register decided)."""
+    where = place(session, desk.election, desk.station)
+    require_state(where, StationState.POLLING)
     if accounts(session, where).stock(voter.ballot_style) <= 0:
-        raise ValidationError(
+        return ValidationError(
             f"No ballot papers of style {voter.ballot_style} left: resupply first.",
             {"reg_no": ["Out of ballots."]},
         )
-    mark = Mark(
-        election_code=where.election.code,
-        voter_id=voter.id,
-        reg_no=voter.reg_no,
-        polling_station_id=where.polling.id,
-        station_code=where.code,
-        ballot_style=voter.ballot_style,
-        by=actor.name,
-    )
-    try:
-        with session.begin_nested():
-            session.add(mark)
-    except IntegrityError:
-        earlier = session.scalars(
-            select(Mark).where(Mark.election_code == where.election.code, Mark.voter_id == voter.id)
-        ).one()
-        when = _format_time(earlier)
-        message = f"{voter.shown} already voted at {earlier.station_code} at {when}."
-        raise AlreadyVoted(message, earlier.station_code, when) from None
-    payload = {"reg_no": voter.reg_no, "station": where.code, "ballot_style": voter.ballot_style}
-    record(session, E.VOTER_CHECKED_IN, actor, where.scope(), payload)
-    return mark
+    earlier = session.scalars(
+        select(Mark).where(Mark.election_code == desk.election, Mark.voter_id == voter.id)
+    ).one_or_none()
+    if earlier is None:  # the station changed under us between the two reads: rare
+        return Conflict("The station changed while checking in: try again.")
+    when = _format_time(earlier)
+    message = f"{voter.shown} already voted at {earlier.station_code} at {when}."
+    return AlreadyVoted(message, earlier.station_code, when)
 
 
 def _mark_here(session: Session, actor: Actor, where: Place, reg_no: str) -> Mark:

@@ -83,8 +83,9 @@ def transfer_out(session: Session, actor: Actor, election: str, station: str, bo
     )
 
 
-def check_in(session: Session, actor: Actor, election: str, station: str, reg_no: str) -> Mark:
-    return checkin.check_in(session, actor, _at(session, election, station), reg_no)
+def check_in(session: Session, actor: Actor, election: str | None, station: str, reg_no: str) -> Mark:
+    """`election` None: the one that holds the station (`registry.election_of_station`)."""
+    return checkin.check_in(session, actor, station, reg_no, election)
 
 
 def undo_check_in(

@@ -7,8 +7,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import Select, and_, bindparam, func, select
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from ocv.acting import Actor, authorize
 from ocv.auth.permissions import Permission
@@ -16,7 +16,7 @@ from ocv.errors import NotFound
 from registration import names, regno
 from registration.errors import MistypedRegNo
 from registration.matching import name_parts
-from registration.models import Constituency, Election, Station, Voter, VoterStatus
+from registration.models import BallotStyle, Constituency, Election, Station, Voter, VoterStatus
 
 SEARCH_LIMIT = 10
 SEARCH_THRESHOLD = 0.6  # looser than duplicate matching: an official looks at each result
@@ -59,6 +59,103 @@ class ListedVoter:
         )
 
 
+@dataclass(frozen=True)
+class DeskVoter:
+    """What marking a voter needs of the list: who, where they are listed, which ballot."""
+
+    id: uuid.UUID
+    reg_no: str
+    station: str
+    ballot_style: str
+    registered: bool
+
+    @property
+    def shown(self) -> str:
+        return regno.format(self.reg_no)
+
+
+@dataclass(frozen=True)
+class AtDesk:
+    """A desk's look-up: the election that holds the station (as `election_of_station`
+    picks it), the station's code, and the voter with the number typed: None when no voter
+    of this election has it, or when the number is mistyped (`mistyped` says how)."""
+
+    election: str
+    voting_rule: str
+    station: str
+    voter: DeskVoter | None
+    typed: str  # the number in canonical form; "" when mistyped
+    mistyped: MistypedRegNo | None = None
+
+    def voter_or_raise(self) -> DeskVoter:
+        """The voter, or what `voter_by_number` raises: MistypedRegNo, NotFound."""
+        if self.mistyped is not None:
+            raise self.mistyped
+        if self.voter is None:
+            raise NotFound(f"No voter {regno.format(self.typed)} on the list of {self.election}.")
+        return self.voter
+
+
+_DESK = aliased(Station, name="desk")
+_LISTED_AT = aliased(Station, name="listed_at")
+
+
+_AT_DESK = (  # built once: every check-in runs it
+    select(
+        Election.code,
+        Election.voting_rule,
+        _DESK.code,
+        Voter.id,
+        Voter.reg_no,
+        Voter.status,
+        _LISTED_AT.code,
+        BallotStyle.code,
+    )
+    .select_from(_DESK)
+    .join(Election, Election.id == _DESK.election_id)
+    .outerjoin(Voter, and_(Voter.election_id == Election.id, Voter.reg_no == bindparam("number")))
+    .outerjoin(_LISTED_AT, _LISTED_AT.id == Voter.station_id)
+    .outerjoin(Constituency, Constituency.id == Voter.constituency_id)
+    .outerjoin(BallotStyle, BallotStyle.id == Constituency.ballot_style_id)
+    .where(_DESK.code == bindparam("station"))
+    .order_by(Election.polling_day.desc())
+    .limit(1)
+)
+_AT_DESK_IN = _AT_DESK.where(Election.code == bindparam("election"))
+
+
+def at_desk(session: Session, actor: Actor, station: str, reg_no: str, election: str | None = None) -> AtDesk:
+    """The station's election and the voter numbered `reg_no` on its list, in one query
+    (the check-in's hot path). NotFound for a station no election holds."""
+    authorize(actor, Permission.CHECK_IN_VOTERS)
+    mistyped, number = None, ""
+    try:
+        number = regno.validate(reg_no)
+    except regno.InvalidRegNo as error:
+        mistyped = _mistyped(error)
+    query = _AT_DESK_IN if election else _AT_DESK
+    values = {
+        "station": station.strip().upper(),
+        "number": number,
+        "election": (election or "").strip().upper(),
+    }
+    row = session.execute(query, values).first()
+    if row is None:
+        raise NotFound(f"No station {station!r}" + (f" in {election}." if election else "."))
+    code, rule, desk, voter_id, listed_no, status, listed_at, style = row
+    voter = None
+    if voter_id is not None:
+        registered = status == VoterStatus.REGISTERED
+        voter = DeskVoter(voter_id, listed_no, listed_at, style, registered)
+    return AtDesk(code, rule, desk, voter, number, mistyped)
+
+
+def _mistyped(error: regno.InvalidRegNo) -> MistypedRegNo:
+    reason = "check" if error.reason == "check" else "format"
+    message = "one of its characters is wrong" if reason == "check" else "it is not a registration number"
+    return MistypedRegNo(f"Check the number: {message}.", reason)
+
+
 def _voters(election: Election) -> Select[Voter]:
     return (
         select(Voter)
@@ -77,9 +174,7 @@ def voter_by_number(session: Session, actor: Actor, election: Election, reg_no: 
     try:
         number = regno.validate(reg_no)
     except regno.InvalidRegNo as error:
-        reason = "check" if error.reason == "check" else "format"
-        message = "one of its characters is wrong" if reason == "check" else "it is not a registration number"
-        raise MistypedRegNo(f"Check the number: {message}.", reason) from None
+        raise _mistyped(error) from None
     voter = session.scalars(_voters(election).where(Voter.reg_no == number)).unique().one_or_none()
     if voter is None:
         raise NotFound(f"No voter {regno.format(number)} on the list of {election.code}.")

@@ -22,7 +22,15 @@ from registration.changes import (
     search_voters,
     transfer,
 )
-from registration.desk import ListedVoter, list_size, voter_by_number, voters_by_name
+from registration.desk import (
+    AtDesk,
+    DeskVoter,
+    ListedVoter,
+    at_desk,
+    list_size,
+    voter_by_number,
+    voters_by_name,
+)
 from registration.enrolment import ElectionIndex, enrol
 from registration.errors import DuplicateDocument, MistypedRegNo, StationFull, WrongPhase
 from registration.lists import list_digest, registry_counts, self_check, station_list, station_list_page
@@ -47,6 +55,8 @@ from registration.setup import (
 )
 
 __all__ = [
+    "AtDesk",
+    "DeskVoter",
     "DuplicateDocument",
     "ElectionIndex",
     "ListedVoter",
@@ -54,6 +64,7 @@ __all__ = [
     "StationFull",
     "WrongPhase",
     "advance",
+    "at_desk",
     "cancel",
     "check_editable",
     "correct",

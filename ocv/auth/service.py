@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pyotp
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from ocv.acting import SYSTEM, Actor, authorize, record
 from ocv.auth import events as E
@@ -413,9 +413,18 @@ def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
     return token
 
 
-# Built once: every API call looks its token up.
-_TOKEN_BY_HASH = (
-    select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.token_hash == bindparam("token_hash"))
+# Built once: every API call looks its token up. Only the user is loaded (the token row is
+# a condition, not an object): the check is the same, in one query and less work per call.
+# Nothing is cached between requests, so a revoked token or a deactivated user is refused
+# from the next request on.
+_USER_BY_TOKEN = (
+    select(User)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(
+        ApiToken.token_hash == bindparam("token_hash"),
+        ApiToken.revoked_at.is_(None),
+        User.is_active.is_(True),
+    )
 )
 
 
@@ -423,10 +432,10 @@ def user_for_token(session: Session, token: str) -> User:
     if not token.startswith(TOKEN_PREFIX):
         raise AuthenticationFailed("Invalid API token.")
     # The lookup is by hash of a 256-bit secret, so it leaks nothing through timing.
-    record = session.scalar(_TOKEN_BY_HASH, {"token_hash": _token_hash(token)})
-    if record is None or record.revoked_at is not None or not record.user.is_active:
+    user = session.scalar(_USER_BY_TOKEN, {"token_hash": _token_hash(token)})
+    if user is None:
         raise AuthenticationFailed("Invalid or revoked API token.")
-    return record.user
+    return user
 
 
 def list_tokens(session: Session, user: User) -> Sequence[ApiToken]:

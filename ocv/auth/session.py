@@ -54,10 +54,10 @@ def init_login(app: Flask) -> None:
     @app.before_request
     def _force_password_change() -> Response | None:
         if (
-            current_user.is_authenticated
+            not request.path.startswith("/api/")  # first: the API never loads the cookie's user
+            and current_user.is_authenticated
             and current_user.must_change_password
             and request.endpoint not in _OPEN_DURING_PASSWORD_CHANGE
-            and not request.path.startswith("/api/")
         ):
             return redirect(url_for("auth.change_password"))
         return None

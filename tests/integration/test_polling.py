@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import Connection, event, func, select, update
 from sqlalchemy.orm import Session
 
 from audit import keys
@@ -20,7 +20,7 @@ from ocv.auth import service as accounts
 from ocv.settings import Settings
 from polling.models import CastVoteRecord, Mark
 from registration import service as registry
-from registration.models import Election
+from registration.models import Election, Voter, VoterStatus
 from tests.conftest import csrf_token, login
 from tests.factories import OPERATOR
 from tests.integration.test_bundle_tamper import verify
@@ -135,6 +135,82 @@ def test_a_voter_is_checked_in_once_and_the_desk_is_told_where_and_when(
     assert _post(client, "/checkins", day["paris"], {"reg_no": jonas}).status_code == 403
     assert db_session.scalar(select(func.count()).select_from(Mark)) == 1
     assert len(_entries(db_session, "polling.voter_checked_in")) == 1
+
+
+def test_a_check_in_needs_a_paper_of_the_voters_style_in_stock(
+    client: FlaskClient, day, db_session: Session
+) -> None:  # type: ignore[no-untyped-def]
+    """The marking statement's stock condition: received + resupplied − transferred −
+    issued − spoiled must leave a paper of the voter's style; a refusal marks nobody."""
+    amira, jonas, leila, _ = day["voters"]
+    _open(client, day)
+    gone = {"ballot_style": "BS-EU", "count": BALLOTS["BS-EU"] - 1, "reason": "to DE-MUC-01"}
+    assert _post(client, "/transfers", day["po"], gone).status_code == 201
+    assert _post(client, "/checkins", day["clerk"], {"reg_no": amira}).status_code == 201  # the last one
+    out = _post(client, "/checkins", day["clerk"], {"reg_no": jonas})
+    assert out.status_code == 422, out.json
+    assert out.json["error"] == "No ballot papers of style BS-EU left: resupply first."
+    more = {"ballot_style": "BS-EU", "count": 2, "reason": "from the embassy"}
+    assert _post(client, "/resupply", day["po"], more).status_code == 201
+    assert _post(client, "/spoiled", day["clerk"], {"reg_no": amira}).status_code == 201  # takes one
+    assert _post(client, "/checkins", day["clerk"], {"reg_no": jonas}).status_code == 201
+    assert _post(client, "/checkins", day["clerk"], {"reg_no": leila}).status_code == 422
+    marked = set(db_session.scalars(select(Mark.reg_no)))
+    assert marked == {amira, jonas}
+    assert len(_entries(db_session, "polling.voter_checked_in")) == 2
+
+
+def test_the_desk_tells_the_stations_state_first_and_reads_the_election_asked_for(
+    client: FlaskClient, day, db_session: Session
+) -> None:  # type: ignore[no-untyped-def]
+    amira, jonas, _, claire = day["voters"]
+    typo = amira[:-1] + ("A" if amira[-1] != "A" else "B")
+    for number in (typo, claire, "not a number", amira):  # before opening: the state, whatever
+        refused = _post(client, "/checkins", day["clerk"], {"reg_no": number})
+        assert refused.status_code == 409, (number, refused.json)
+        assert "is setup" in refused.json["error"]
+    _open(client, day)
+    assert _post(client, "/checkins", day["clerk"], {"reg_no": "not a number"}).status_code == 422
+    unknown = client.post(
+        "/api/v1/stations/XX-NOPE-01/checkins", json={"reg_no": amira}, headers=day["clerk"]
+    )
+    assert unknown.status_code == 404
+    other = client.post(
+        f"/api/v1/stations/{STATION}/checkins?election=NOPE", json={"reg_no": amira}, headers=day["clerk"]
+    )
+    assert other.status_code == 404
+    db_session.execute(update(Voter).where(Voter.reg_no == jonas).values(status=VoterStatus.CANCELLED.value))
+    db_session.commit()
+    cancelled = _post(client, "/checkins", day["clerk"], {"reg_no": jonas})
+    assert cancelled.status_code == 404
+    assert "cancelled" in cancelled.json["error"]
+    chosen = client.post(
+        f"/api/v1/stations/{STATION}/checkins?election=ge2027", json={"reg_no": amira}, headers=day["clerk"]
+    )
+    assert chosen.status_code == 201, chosen.json
+    assert db_session.scalar(select(func.count()).select_from(Mark)) == 1
+
+
+def test_a_check_in_is_the_token_the_desk_look_up_and_one_insert(
+    client: FlaskClient, day, connection: Connection
+) -> None:  # type: ignore[no-untyped-def]
+    """The hot path's statements (before the audit entry, which writes through its own
+    cursor): the benchmark's figures depend on it staying this short."""
+    amira = day["voters"][0]
+    _open(client, day)
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, _params, _context, _many):  # type: ignore[no-untyped-def]
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            statements.append(statement.split()[0] + " " + statement.split("FROM")[1].split()[0])
+
+    event.listen(connection, "before_cursor_execute", seen)
+    try:
+        assert _post(client, "/checkins", day["clerk"], {"reg_no": amira}).status_code == 201
+    finally:
+        event.remove(connection, "before_cursor_execute", seen)
+    # The token's user; station, election and voter; the mark, from the polling station row.
+    assert statements == ["SELECT users", "SELECT stations", "INSERT polling_stations"]
 
 
 def test_spoiled_once_tendered_apart_and_an_undo_with_a_reason(

@@ -38,6 +38,24 @@ def test_token_from_the_account_page_works_and_can_be_revoked(
     assert "revoked" in refused.get_json()["error"]
 
 
+def test_a_deactivated_users_token_is_refused_from_the_next_request_on(
+    client: FlaskClient, make_user, db_session: Session
+) -> None:
+    """Token look-ups are not cached: a revocation or a deactivation holds at once."""
+    make_user("tina", "tally_officer")
+    user = accounts.get_user(db_session, "tina")
+    headers = {"Authorization": f"Bearer {accounts.issue_token(db_session, OPERATOR, user, 'desk')}"}
+    db_session.commit()
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    user.is_active = False
+    db_session.commit()
+    refused = client.get("/api/v1/me", headers=headers)
+    assert refused.status_code == 401
+    user.is_active = True
+    db_session.commit()
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+
+
 def test_api_ignores_the_session_cookie(client: FlaskClient, make_user) -> None:
     make_user("tina", "tally_officer")
     login(client, "tina")
