@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 LOCK_KEY = 0x6F63762E6C6F67  # "ocv.log": the PostgreSQL advisory lock only the sequencer takes
 BATCH = 2000  # pending entries read and written per round trip
 LOG_CREATED = "audit.log_created"
+AFTER_COMMIT_PATIENCE = 2.0  # seconds a committing request waits for a busy sequencer, at most
 
 # A pending row as the sequencer reads it: id, then the columns of `Body`.
 _Pending = tuple[int | None, Body]
@@ -137,14 +138,26 @@ def wait_for_seq(
 
 def after_commit(sessions: Callable[[], Session], info: dict[str, Any]) -> None:
     """Integrate what a transaction recorded, just after it committed (the embedded default,
-    `OCV_AUDIT_SEQUENCER=inline`): unless another sequencer holds the lock, which then takes
-    these entries in its next batch. A failure here loses nothing (the entries wait in the
-    queue), so it is logged, never raised to the committed request."""
-    if not info.pop(RECORDED, False):
+    `OCV_AUDIT_SEQUENCER=inline`). When another sequencer holds the lock, try again shortly,
+    until our entries are in (its batch may have begun before our commit) or for
+    `AFTER_COMMIT_PATIENCE` seconds at most. A failure here loses nothing (the entries wait
+    in the queue for the next sequencer), so it is logged, never raised to the committed
+    request."""
+    last = info.pop(RECORDED, None)
+    if last is None:
         return
+    deadline = time.monotonic() + AFTER_COMMIT_PATIENCE
     try:
-        with sessions() as session, session.begin():
-            integrate(session, wait=False)
+        while True:
+            with sessions() as session, session.begin():
+                if integrate(session, wait=False) is not None:
+                    return
+                if seq_of(session, Recorded(last)) is not None:
+                    return
+            if time.monotonic() >= deadline:
+                log.warning("entry %d still pending: left to the next sequencer", last)
+                return
+            time.sleep(0.002)
     except Exception:
         log.exception("integrating the audit log after a commit failed; the entries stay queued")
 

@@ -30,7 +30,7 @@ from ocv.errors import InvalidState, NotFound, ValidationError
 FORMAT_VERSION = 1
 SCOPE_KEYS = ("election", "station", "country")
 MAX_ENTRIES_PER_PAGE = 1000
-RECORDED = "audit.recorded"  # session.info key: this session recorded entries since its last commit
+RECORDED = "audit.recorded"  # session.info key: the id of the last entry this session recorded
 
 
 def format_time(moment: dt.datetime) -> str:
@@ -170,7 +170,7 @@ def append(
     with _driver_cursor(connection) as cursor:
         cursor.execute(sql.record, (*values, entry.country, entry.body))
         (recorded_id,) = cursor.fetchone()
-    session.info[RECORDED] = True
+    session.info[RECORDED] = recorded_id
     return Recorded(recorded_id)
 
 

@@ -67,10 +67,10 @@ def day(db_session: Session, settings: Settings, election: Election, officer, ma
     make_user("clerk.paris", "clerk", "FR-PAR-01")
     make_user("olivia", "observer")
     keys.create_personal_key(
-        db_session, None, owner="po", role="presiding_officer", password=KEY_PASSWORD, name="po-ber"
+        db_session, OPERATOR, owner="po", role="presiding_officer", password=KEY_PASSWORD, name="po-ber"
     )
     keys.create_personal_key(
-        db_session, None, owner="olivia", role="observer", password=KEY_PASSWORD, name="olivia-1"
+        db_session, OPERATOR, owner="olivia", role="observer", password=KEY_PASSWORD, name="olivia-1"
     )
     db_session.commit()
     return {
