@@ -6,6 +6,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from audit import sequencer
 from audit.models import Entry
 from ocv.auth import service as accounts
 from tests.conftest import CSRF_RE, PASSWORD, csrf_token, login
@@ -13,6 +14,7 @@ from tests.factories import OPERATOR
 
 
 def _types(db_session: Session) -> list[str]:
+    sequencer.integrate(db_session)
     return list(db_session.scalars(select(Entry.type).order_by(Entry.seq)))
 
 

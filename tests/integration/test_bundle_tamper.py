@@ -168,7 +168,12 @@ def test_document_signatures_count_only_from_active_keys(
     events.register(SIGNED)
     make_user("pia", "presiding_officer", "DE-BER-01")
     key = keys.create_personal_key(
-        db_session, OPERATOR, owner="pia", role="presiding_officer", password="pia's password", name="pia-2027"
+        db_session,
+        OPERATOR,
+        owner="pia",
+        role="presiding_officer",
+        password="pia's password",
+        name="pia-2027",
     )
     private = keys.open_personal_key(key, "pia's password")
     if revoked:
