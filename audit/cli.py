@@ -121,7 +121,9 @@ def keys_create(name: str, owner: str, role: str, password_stdin: bool) -> None:
     """Create a personal key, sealed with its owner's password, and register it in the log."""
     with database(current_app).transaction() as session:
         password = _owner_password(session, owner, password_stdin)
-        key = keys.create_personal_key(session, operator(), owner=owner, role=role, password=password, name=name)
+        key = keys.create_personal_key(
+            session, operator(), owner=owner, role=role, password=password, name=name
+        )
         click.echo(key.vkey)
 
 

@@ -210,7 +210,8 @@ def _write(connection: Connection, size: int, last_time: str, rows: Sequence[_Pe
     frontier = merkle.frontier_indexes(size)
     written = dict(zip(frontier, _reader(connection)(frontier), strict=True))
     read = _reader(connection, written)
-    entries, hashes = [], []
+    entries: list[tuple[Any, ...]] = []
+    hashes: list[tuple[int, bytes]] = []
     for seq, (recorded_id, body) in enumerate(rows, size):
         leaf = leaf_bytes(body.body, seq, now)
         new = merkle.stored_hashes_for_record(seq, merkle.leaf_hash(leaf), read)
