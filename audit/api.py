@@ -172,6 +172,5 @@ class Cosigned(msgspec.Struct):
     errors=(NotFound, ValidationError, Conflict),
 )
 def cosign(actor: Actor, body: NewCosignature) -> Cosigned:
-    assert actor.user is not None  # a token belongs to an account
-    cosignature = checkpoints.add_cosignature(request_session(), actor.user, body.size, body.signature)
+    cosignature = checkpoints.add_cosignature(request_session(), actor, body.size, body.signature)
     return Cosigned(size=cosignature.checkpoint_size, key=cosignature.key_name)

@@ -9,13 +9,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from audit import merkle, note
+from audit import events as E
+from audit import merkle, note, sequencer
 from audit.keys import get_key, open_log_key
-from audit.models import Checkpoint, Cosignature, LogHead, SigningKey
-from audit.service import append, consistency_proof, root
-from ocv.auth.models import User
-from ocv.auth.permissions import Permission, require
-from ocv.errors import Conflict, InvalidState, NotFound, PermissionDenied, ValidationError
+from audit.models import Checkpoint, Cosignature, SigningKey
+from audit.service import consistency_proof, root
+from audit.service import size as log_size
+from ocv.acting import Actor, authorize, record
+from ocv.auth.permissions import Permission
+from ocv.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ocv.settings import Settings
 
 REASONS = ("schedule", "demand", "export", "station_close", "certification")
@@ -37,21 +39,21 @@ def history(session: Session, limit: int = 100) -> Sequence[Checkpoint]:
 
 
 def issue(session: Session, settings: Settings, reason: str = "demand") -> Checkpoint:
-    """Sign the current tree head, unless a checkpoint of this size exists already."""
+    """Integrate the pending entries, then sign the tree head, unless a checkpoint of this
+    size exists already. The sequencer's lock, held to the end of the transaction, fixes
+    the size while we sign and serializes issuers."""
     if reason not in REASONS:
         raise ValidationError(f"Unknown checkpoint reason {reason!r}.")
-    # Holding the head row fixes the size while we sign, and serializes issuers.
-    head = session.scalar(select(LogHead).where(LogHead.id == 1).with_for_update())
-    if head is None:
-        raise InvalidState("The audit log has not been created: run `ocv db upgrade`.")
-    existing = session.get(Checkpoint, head.size)
+    sequencer.integrate(session)  # InvalidState if the log has not been created
+    tree_size = log_size(session)
+    existing = session.get(Checkpoint, tree_size)
     if existing is not None:
         return existing
     name, key = open_log_key(session, settings)
-    tree_root = root(session, head.size)
-    body = note.Checkpoint(origin=name, size=head.size, root=tree_root).format()
+    tree_root = root(session, tree_size)
+    body = note.Checkpoint(origin=name, size=tree_size, root=tree_root).format()
     signed = body + "\n" + note.sign_note(body, name, key)
-    checkpoint = Checkpoint(size=head.size, root=tree_root, note=signed, reason=reason)
+    checkpoint = Checkpoint(size=tree_size, root=tree_root, note=signed, reason=reason)
     session.add(checkpoint)
     session.flush()  # a concurrent issuer of the same size loses on the primary key
     return checkpoint
@@ -72,7 +74,7 @@ def last_cosigned_size(session: Session, key_name: str) -> int | None:
     )
 
 
-def add_cosignature(session: Session, actor: User, size: int, signature_line: str) -> Cosignature:
+def add_cosignature(session: Session, actor: Actor, size: int, signature_line: str) -> Cosignature:
     """Store an observer's cosignature of checkpoint `size`.
 
     The observer checked, before signing, that this checkpoint is consistent with the
@@ -80,11 +82,11 @@ def add_cosignature(session: Session, actor: User, size: int, signature_line: st
     re-checks the same proof against its own stored roots, and never lets a witness
     move backwards.
     """
-    require(actor, Permission.OBSERVE)
+    authorize(actor, Permission.OBSERVE)
     checkpoint = get(session, size)
     key_name = _signature_key_name(signature_line)
     key = get_key(session, key_name)
-    _check_witness_key(key, actor.username)
+    _check_witness_key(key, actor.name)
     body = checkpoint.note.split("\n\n", 1)[0] + "\n"
     try:
         note.verify_signature_line(body, signature_line, key.vkey)
@@ -108,10 +110,10 @@ def add_cosignature(session: Session, actor: User, size: int, signature_line: st
         session.flush()
     except IntegrityError:
         raise Conflict(f"{key_name} has cosigned checkpoint {size} already.") from None
-    append(
+    record(
         session,
-        "audit.checkpoint_cosigned",
-        actor.as_actor(),
+        E.CHECKPOINT_COSIGNED,
+        actor,
         {},
         {"size": size, "key": key_name, "signature": signature_line},
     )

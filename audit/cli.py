@@ -13,11 +13,12 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
-from audit import checkpoints, export, keys
+from audit import checkpoints, export, keys, sequencer
 from audit.events import registry_markdown
 from audit.state import append_digest
 from ocv import events
 from ocv.auth import service as accounts
+from ocv.console import operator
 from ocv.db import database
 from ocv.errors import ValidationError
 from ocv.settings import Settings
@@ -37,13 +38,15 @@ def export_command(path: Path) -> None:
     """Write a verification bundle to PATH (a directory, or a .tar.gz file)."""
     if path.exists() and not (path.is_dir() and not any(path.iterdir())):
         raise ValidationError(f"{path} exists; give a new path or an empty directory.")
-    with database(current_app).transaction() as session:
-        size = export.prepare(session, _settings())
+    db = database(current_app)
+    with db.transaction() as session:  # short: it holds the sequencer's lock
+        size, state = export.prepare(session, _settings())
+    with db.transaction() as session:
         if path.name.endswith(".tar.gz"):
-            path.write_bytes(export.bundle_tar_gz(session, size))
+            path.write_bytes(export.bundle_tar_gz(session, size, state))
         else:
             with tempfile.TemporaryDirectory(dir=path.parent if path.parent.exists() else None) as tmp:
-                export.write_bundle(session, Path(tmp) / "bundle", size)
+                export.write_bundle(session, Path(tmp) / "bundle", size, state)
                 shutil.move(str(Path(tmp) / "bundle"), path)
     click.echo(f"exported {size} entries to {path}")
 
@@ -77,11 +80,25 @@ def schedule_command(every: int, count: int) -> None:
         done += 1
 
 
+@audit_cli.command("sequencer")
+@click.option("--idle", default=0.05, show_default=True, help="Seconds to wait when the queue is empty.")
+@click.option("--batch", default=20_000, show_default=True, help="Entries per transaction, at most.")
+def sequencer_command(idle: float, batch: int) -> None:
+    """Integrate pending entries into the log until stopped (production: one per database,
+    beside gunicorn; a second one only waits for the first's lock)."""
+    db = database(current_app)
+    click.echo("integrating audit entries (Ctrl+C to stop)")
+    try:
+        sequencer.run(db.sessionmaker, idle=idle, batch=batch)
+    except KeyboardInterrupt:
+        click.echo("stopped")
+
+
 @audit_cli.command("digest")
 def digest_command() -> None:
     """Append a state digest: the server commits to the state it holds."""
     with database(current_app).transaction() as session:
-        seq, state = append_digest(session)
+        seq, state = append_digest(session, operator())
     click.echo(f"state digest at entry {seq} ({', '.join(state) or 'no state yet'})")
 
 
@@ -104,7 +121,9 @@ def keys_create(name: str, owner: str, role: str, password_stdin: bool) -> None:
     """Create a personal key, sealed with its owner's password, and register it in the log."""
     with database(current_app).transaction() as session:
         password = _owner_password(session, owner, password_stdin)
-        key = keys.create_personal_key(session, None, owner=owner, role=role, password=password, name=name)
+        key = keys.create_personal_key(
+            session, operator(), owner=owner, role=role, password=password, name=name
+        )
         click.echo(key.vkey)
 
 
@@ -116,7 +135,7 @@ def keys_register(vkey: str, owner: str, role: str) -> None:
     """Register a public key whose private half its owner keeps (an observer's witness key)."""
     with database(current_app).transaction() as session:
         accounts.get_user(session, owner)
-        key = keys.register_verifier_key(session, None, owner=owner, role=role, vkey=vkey)
+        key = keys.register_verifier_key(session, operator(), owner=owner, role=role, vkey=vkey)
         click.echo(f"registered {key.name} at entry {key.registered_seq}")
 
 
@@ -138,7 +157,7 @@ def keys_rotate(name: str, new_name: str, password_stdin: bool) -> None:
     with database(current_app).transaction() as session:
         old = keys.get_key(session, name)
         password = _owner_password(session, old.owner, password_stdin)
-        new = keys.rotate_key(session, None, name, new_name, password)
+        new = keys.rotate_key(session, operator(), name, new_name, password)
         click.echo(new.vkey)
 
 
@@ -148,7 +167,7 @@ def keys_rotate(name: str, new_name: str, password_stdin: bool) -> None:
 def keys_revoke(name: str, reason: str) -> None:
     """Revoke a key: signatures made with it after this entry do not count."""
     with database(current_app).transaction() as session:
-        key = keys.revoke_key(session, None, name, reason)
+        key = keys.revoke_key(session, operator(), name, reason)
         click.echo(f"revoked {key.name} at entry {key.revoked_seq}")
 
 

@@ -8,11 +8,12 @@ import tarfile
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from audit import checkpoints
+from audit import checkpoints, sequencer
 from audit.keys import list_keys, log_key
 from audit.models import Checkpoint, Entry
 from audit.service import size
@@ -22,19 +23,28 @@ from ocv.settings import Settings
 PAGE = 10_000
 
 
-def prepare(session: Session, settings: Settings) -> int:
-    """Bring the log to an exportable head: a state digest and a checkpoint covering all.
+def prepare(session: Session, settings: Settings) -> tuple[int, dict[str, Any]]:
+    """Bring the log to an exportable head: every pending entry integrated, a state digest
+    and a checkpoint covering all. Returns the checkpoint's size and the state the digest
+    commits to, for `write_bundle`, which may run in a later transaction (the sequencer's
+    lock is held only to the end of this one).
 
     Nothing is appended when nothing changed since the last export, so repeated
     downloads do not grow the log.
     """
+    sequencer.integrate(session)
     if latest_digest_seq(session) != size(session) - 1:
-        append_digest(session)
-    return checkpoints.issue(session, settings, "export").size
+        _seq, state = append_digest(session)
+    else:
+        state = current_state(session)
+    return checkpoints.issue(session, settings, "export").size, state
 
 
-def write_bundle(session: Session, directory: Path, tree_size: int) -> None:
-    """Write the bundle of the first `tree_size` entries into `directory`."""
+def write_bundle(
+    session: Session, directory: Path, tree_size: int, state: dict[str, Any] | None = None
+) -> None:
+    """Write the bundle of the first `tree_size` entries into `directory`, with `state`
+    (default: the state as the session sees it now)."""
     directory.mkdir(parents=True, exist_ok=True)
     with (directory / "log.jsonl").open("wb") as out:
         for leaf in _leaves(session, tree_size):
@@ -61,7 +71,7 @@ def write_bundle(session: Session, directory: Path, tree_size: int) -> None:
         ],
     }
     (directory / "keys.json").write_text(json.dumps(keys, indent=1, ensure_ascii=False) + "\n")
-    _write_state(session, directory / "state")
+    _write_state(current_state(session) if state is None else state, directory / "state")
 
 
 def _leaves(session: Session, tree_size: int) -> Iterator[bytes]:
@@ -73,16 +83,16 @@ def _leaves(session: Session, tree_size: int) -> Iterator[bytes]:
         )
 
 
-def _write_state(session: Session, directory: Path) -> None:
+def _write_state(state: dict[str, Any], directory: Path) -> None:
     directory.mkdir(exist_ok=True)
-    for name, value in current_state(session).items():
+    for name, value in state.items():
         (directory / f"{name}.json").write_text(json.dumps(value, ensure_ascii=False, indent=1) + "\n")
 
 
-def bundle_tar_gz(session: Session, tree_size: int) -> bytes:
+def bundle_tar_gz(session: Session, tree_size: int, state: dict[str, Any] | None = None) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "bundle"
-        write_bundle(session, root, tree_size)
+        write_bundle(session, root, tree_size, state)
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
             tar.add(root, arcname="bundle")

@@ -1,5 +1,7 @@
 """Signing keys: the log key (sealed with the environment secret) and personal keys
-(sealed with their owner's password). Registration and revocation are log entries."""
+(sealed with their owner's password). Registration and revocation are log entries,
+written straight into the log (`sequencer.append_now`): a key's `registered_seq` and
+`revoked_seq` are what the verifier checks signatures against."""
 
 from __future__ import annotations
 
@@ -16,10 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from audit import events as E
 from audit import note
 from audit.models import LogHead, SigningKey
-from audit.service import append, exists
+from audit.sequencer import append_now
+from audit.service import exists
+from ocv.acting import SYSTEM, Actor, authorize
 from ocv.auth.models import User
+from ocv.auth.permissions import Permission
 from ocv.crypto import open_sealed, seal_with_password, seal_with_secret
 from ocv.errors import Conflict, InvalidState, NotFound, ValidationError
 from ocv.settings import Settings
@@ -53,8 +59,8 @@ def create_log(session: Session, settings: Settings) -> bool:
             registered_seq=0,
         )
     )
-    session.flush()  # the head row must exist before the first append locks it
-    append(session, "audit.log_created", None, {}, {"origin": settings.log_origin, "vkey": vkey})
+    session.flush()  # the head row must exist before the sequencer reads it
+    append_now(session, E.LOG_CREATED.name, SYSTEM.entry(), {}, {"origin": settings.log_origin, "vkey": vkey})
     return True
 
 
@@ -76,17 +82,18 @@ def list_keys(session: Session) -> Sequence[SigningKey]:
     return session.scalars(select(SigningKey).order_by(SigningKey.created_at)).all()
 
 
-def get_key(session: Session, name: str) -> SigningKey:
-    key = session.get(SigningKey, name)
+def get_key(session: Session, name: str, *, for_update: bool = False) -> SigningKey:
+    key = session.get(SigningKey, name, with_for_update=for_update or None)
     if key is None:
         raise NotFound(f"No key named {name!r}.")
     return key
 
 
 def create_personal_key(
-    session: Session, actor: dict[str, str] | None, owner: str, role: str, password: str, name: str
+    session: Session, actor: Actor, owner: str, role: str, password: str, name: str
 ) -> SigningKey:
     """A person's key: generated here, sealed with their password, registered in the log."""
+    authorize(actor, Permission.MANAGE_KEYS)
     key = Ed25519PrivateKey.generate()
     return register_key(
         session,
@@ -101,7 +108,7 @@ def create_personal_key(
 
 def register_key(
     session: Session,
-    actor: dict[str, str] | None,
+    actor: Actor,
     *,
     owner: str,
     role: str,
@@ -109,6 +116,7 @@ def register_key(
     public_key: bytes,
     sealed_private: str | None = None,
 ) -> SigningKey:
+    authorize(actor, Permission.MANAGE_KEYS)
     if role not in SIGNER_ROLES:
         raise ValidationError(f"Unknown signing role {role!r}; use one of {', '.join(SIGNER_ROLES)}.")
     try:
@@ -124,19 +132,17 @@ def register_key(
         session.flush()
     except IntegrityError:
         raise Conflict(f"A key named {name!r} exists already.") from None
-    record.registered_seq = append(
+    record.registered_seq = append_now(
         session,
-        "audit.key_registered",
-        actor,
+        E.KEY_REGISTERED.name,
+        actor.entry(),
         {},
         {"name": name, "vkey": vkey, "role": role, "owner": owner},
     )
     return record
 
 
-def register_verifier_key(
-    session: Session, actor: dict[str, str] | None, *, owner: str, role: str, vkey: str
-) -> SigningKey:
+def register_verifier_key(session: Session, actor: Actor, *, owner: str, role: str, vkey: str) -> SigningKey:
     """Register a key from its verifier key string; the owner keeps the private half."""
     try:
         name, public_key = note.parse_vkey(vkey)
@@ -145,9 +151,7 @@ def register_verifier_key(
     return register_key(session, actor, owner=owner, role=role, name=name, public_key=public_key)
 
 
-def rotate_key(
-    session: Session, actor: dict[str, str] | None, name: str, new_name: str, password: str
-) -> SigningKey:
+def rotate_key(session: Session, actor: Actor, name: str, new_name: str, password: str) -> SigningKey:
     """A new key for the same owner and role; the old one is revoked in the same transaction."""
     old = get_key(session, name)
     new = create_personal_key(
@@ -157,16 +161,19 @@ def rotate_key(
     return new
 
 
-def revoke_key(session: Session, actor: dict[str, str] | None, name: str, reason: str) -> SigningKey:
-    key = get_key(session, name)
+def revoke_key(session: Session, actor: Actor, name: str, reason: str) -> SigningKey:
+    authorize(actor, Permission.MANAGE_KEYS)
+    # Locked first: a signature being made with the key (audit.signing) either commits before
+    # the revocation is recorded, and so comes before it in the log, or sees it and refuses.
+    key = get_key(session, name, for_update=True)
     if key.role == LOG_ROLE:
         raise ValidationError("The log key cannot be revoked; it is the log's trust root.")
     if not reason.strip():
         raise ValidationError("Give a reason for the revocation.")
     if key.revoked_seq is not None:
         raise InvalidState(f"The key {name!r} is revoked already.")
-    key.revoked_seq = append(
-        session, "audit.key_revoked", actor, {}, {"name": name, "reason": reason.strip()}
+    key.revoked_seq = append_now(
+        session, E.KEY_REVOKED.name, actor.entry(), {}, {"name": name, "reason": reason.strip()}
     )
     key.sealed_private = None  # a revoked key signs nothing more
     return key
@@ -191,7 +198,7 @@ def follow_password_change(session: Session, user: User, old: str | None, new: s
         )
     ):
         if old is None:
-            revoke_key(session, None, key.name, "password reset by an administrator")
+            revoke_key(session, SYSTEM, key.name, "password reset by an administrator")
         else:
             assert key.sealed_private is not None
             raw = open_sealed(key.sealed_private, password=old)

@@ -184,6 +184,12 @@ def stored_hashes_for_record(n: int, leaf: bytes, read: HashReader) -> list[byte
     return hashes
 
 
+def frontier_indexes(n: int) -> list[int]:
+    """The stored hashes of the complete subtrees of the tree of n records, largest first:
+    all that appending records n, n + 1, ... reads that those appends did not write."""
+    return _subtree_indexes(0, n, [])
+
+
 def tree_hash(n: int, read: HashReader) -> bytes:
     """Root of the tree of the first n records (SHA-256 of nothing when n is 0)."""
     if n == 0:

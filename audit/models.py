@@ -1,17 +1,18 @@
-"""Audit log tables: entries, the stored Merkle hashes, checkpoints, cosignatures, keys."""
+"""Audit log tables: pending entries, entries, the stored Merkle hashes, checkpoints,
+cosignatures, keys."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ocv.db import Base, utcnow
 
 
 class LogHead(Base):
-    """One row: the log's size. Appends lock it, so sequence numbers have no gaps."""
+    """One row: the log's size and last time. Only the sequencer writes it (audit.sequencer)."""
 
     __tablename__ = "audit_head"
 
@@ -19,6 +20,27 @@ class LogHead(Base):
     size: Mapped[int] = mapped_column(BigInteger, default=0)
     # Time of the last entry, in the entry format (fixed width, so text order is time order).
     last_time: Mapped[str] = mapped_column(String(32), default="")
+
+
+class PendingEntry(Base):
+    """An entry recorded with its change, in the caller's transaction, waiting for the
+    sequencer to give it its place in the log (`seq`, time, hashes) and delete it."""
+
+    __tablename__ = "audit_pending"
+    # AUTOINCREMENT on SQLite: ids are never reused once the sequencer deleted their rows, so
+    # an entry's `recorded_id` names one recording for the life of the log.
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    recorded_at: Mapped[dt.datetime]
+    type: Mapped[str] = mapped_column(String(80))
+    actor: Mapped[str | None] = mapped_column(String(64))
+    election: Mapped[str | None] = mapped_column(String(32))
+    station: Mapped[str | None] = mapped_column(String(32))
+    country: Mapped[str | None] = mapped_column(String(8))
+    # The entry's JCS bytes without `seq` and `time`, which the sequencer splices in: the
+    # entry is checked and canonicalized in the caller's transaction, never re-encoded.
+    body: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Entry(Base):
@@ -34,6 +56,8 @@ class Entry(Base):
     country: Mapped[str | None] = mapped_column(String(8))
     # Exactly the JCS bytes that were hashed: the leaf is served as stored, never re-encoded.
     leaf: Mapped[bytes] = mapped_column(LargeBinary)
+    # The pending entry it was (audit_pending.id): how an appender finds its seq (seq_of).
+    recorded_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
 
 
 class MerkleHash(Base):

@@ -1,9 +1,11 @@
-"""The audit log: append inside the caller's transaction, read entries, prove.
+"""The audit log: record entries in the caller's transaction, read entries, prove.
 
-`append` is the only way to write. It serializes on the `audit_head` row (a row lock
-on PostgreSQL, the write lock on SQLite), so sequence numbers have no gaps or
-duplicates across workers, and stores the leaf bytes and the new subtree hashes in
-the caller's transaction: if that rolls back, the entry is gone too.
+`append` is the only way to write. It checks the entry, canonicalizes it and stores it as
+a *pending* entry in the caller's transaction, taking no lock another appender waits on:
+if that transaction rolls back, the entry is gone too; if it commits, the entry is
+durable. Its place in the log (`seq`, `time`, leaf bytes, stored hashes) is given just
+after by the sequencer (audit.sequencer), which alone writes the log head. Readers here
+see integrated entries only (docs/architecture.md, "The audit log's sequencer").
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from ocv.errors import InvalidState, NotFound, ValidationError
 FORMAT_VERSION = 1
 SCOPE_KEYS = ("election", "station", "country")
 MAX_ENTRIES_PER_PAGE = 1000
+RECORDED = "audit.recorded"  # session.info key: the id of the last entry this session recorded
 
 
 def format_time(moment: dt.datetime) -> str:
@@ -43,16 +46,20 @@ def parse_time(text: str) -> dt.datetime:
 
 @dataclass(frozen=True)
 class _LogSQL:
-    """The append's three statements, and the read of stored hashes, as the driver's own
-    SQL, built once per dialect and run on the driver's cursor (`_driver_cursor`): appends
-    are on every check-in's path, and SQLAlchemy's statement execution would cost them
-    almost half their time, a proof a third of its. Values go in as the driver takes them."""
+    """The log's statements as the driver's own SQL, built once per dialect and run on the
+    driver's cursor (`_driver_cursor`): appends are on every check-in's path, and
+    SQLAlchemy's statement execution would cost them almost half their time, a proof a
+    third of its. Values go in as the driver takes them."""
 
-    bump: str  # lock the head row: size and the last time move together
+    record: str  # a pending entry, returning its id
+    pending: str  # the oldest pending entries (one parameter: how many)
+    delete: str  # pending entries by id (one parameter per id: executemany)
+    head: str
+    move_head: str
     entry: str
     hashes: str
     read: str  # the stored hashes at the indexes of a JSON array (one parameter, any length)
-    time: Callable[[dt.datetime], Any]  # an entry's time, as the `time` column binds it
+    time: Callable[[dt.datetime], Any]  # a time, as the `time` and `recorded_at` columns bind it
 
     @staticmethod
     @functools.cache
@@ -60,35 +67,57 @@ class _LogSQL:
         mark = "?" if dialect.paramstyle == "qmark" else "%s"
         index = dialect.identifier_preparer.quote("index")
         bind = Entry.__table__.c.time.type.dialect_impl(dialect).bind_processor(dialect)
-        later = f"CASE WHEN last_time > {mark} THEN last_time ELSE {mark} END"
-        head = f"size = size + 1, last_time = {later}"
-        columns = "seq, time, type, actor, election, station, country, leaf"
+        columns = "seq, time, type, actor, election, station, country, leaf, recorded_id"
+        pending = "recorded_at, type, actor, election, station, country, body"
         indexes = (
             "SELECT value::bigint FROM json_array_elements_text(%s::json)"
             if dialect.name == "postgresql"
             else "SELECT value FROM json_each(?)"
         )
+        # No data in any of these strings: values are parameters (S608).
         return _LogSQL(
-            bump=f"UPDATE audit_head SET {head} WHERE id = 1 RETURNING size, last_time",  # noqa: S608 (no data)
-            entry=f"INSERT INTO audit_entries ({columns}) VALUES ({', '.join([mark] * 8)})",  # noqa: S608 (no data)
-            hashes=f"INSERT INTO audit_hashes ({index}, hash) VALUES ({mark}, {mark})",  # noqa: S608 (no data)
-            read=f"SELECT {index}, hash FROM audit_hashes WHERE {index} IN ({indexes})",  # noqa: S608 (no data)
+            record=f"INSERT INTO audit_pending ({pending}) VALUES ({', '.join([mark] * 7)}) RETURNING id",  # noqa: S608
+            pending=f"SELECT id, type, actor, election, station, country, body FROM audit_pending ORDER BY id LIMIT {mark}",  # noqa: S608, E501
+            delete=f"DELETE FROM audit_pending WHERE id = {mark}",  # noqa: S608
+            head="SELECT size, last_time FROM audit_head WHERE id = 1",
+            move_head=f"UPDATE audit_head SET size = {mark}, last_time = {mark} WHERE id = 1",  # noqa: S608
+            entry=f"INSERT INTO audit_entries ({columns}) VALUES ({', '.join([mark] * 9)})",  # noqa: S608
+            hashes=f"INSERT INTO audit_hashes ({index}, hash) VALUES ({mark}, {mark})",  # noqa: S608
+            read=f"SELECT {index}, hash FROM audit_hashes WHERE {index} IN ({indexes})",  # noqa: S608
             time=bind or (lambda moment: moment),
         )
 
 
-_WRITTEN = "audit.written"  # session.info key of `_written`
-_WRITTEN_MAX = 100_000  # hashes remembered per transaction, at most
+@dataclass(frozen=True)
+class Recorded:
+    """An entry recorded in the caller's transaction, by its place in the queue of pending
+    entries (`audit_pending.id`). Its `seq` exists once the sequencer has integrated it:
+    `seq_of`, or `audit.sequencer.wait_for_seq` to wait for it."""
+
+    id: int
 
 
-def append(
-    session: Session,
+@dataclass(frozen=True)
+class Body:
+    """A checked entry without its place in the log: its canonical bytes without `seq` and
+    `time`, and the columns readers filter on."""
+
+    type: str
+    actor: str | None
+    election: str | None
+    station: str | None
+    country: str | None
+    body: bytes
+
+
+def entry_body(
     type: str,
     actor: Mapping[str, str] | None,
     scope: Mapping[str, str],
     payload: Mapping[str, Any],
-) -> int:
-    """Append one entry and return its sequence number."""
+) -> Body:
+    """Check an entry (registered type, its payload, scope members) and canonicalize it:
+    ValueError for an entry the log cannot take, raised in the caller's transaction."""
     event_type = events.REGISTRY.get(type)
     if event_type is None:
         raise ValueError(f"unregistered audit event type {type!r}")
@@ -97,46 +126,58 @@ def append(
     if unknown_scope:
         raise ValueError(f"unknown scope members {sorted(unknown_scope)}")
     clean_scope = {k: v for k, v in scope.items() if v is not None}
-    connection = session.connection()
-    sql = _LogSQL.of(connection.dialect)
-    now = format_time(dt.datetime.now(dt.UTC))
-    with _driver_cursor(connection) as cursor:
-        # The head row is the lock: size and the last time move together, so times never go back.
-        cursor.execute(sql.bump, (now, now))
-        head = cursor.fetchone()
-        if head is None:
-            raise InvalidState("The audit log has not been created: run `ocv db upgrade`.")
-        seq, time = head[0] - 1, head[1]
-        entry = {
+    body = jcs.canonical_form(
+        {
             "v": FORMAT_VERSION,
-            "seq": seq,
-            "time": time,
             "type": type,
             "actor": dict(actor) if actor else None,
             "scope": clean_scope,
             "payload": payload,
         }
-        leaf = jcs.canonical_form(entry)
-        cursor.execute(
-            sql.entry,
-            (
-                seq,
-                sql.time(parse_time(time)),
-                type,
-                actor["user"] if actor else None,
-                clean_scope.get("election"),
-                clean_scope.get("station"),
-                clean_scope.get("country"),
-                leaf,
-            ),
-        )
-        written = _written(session)
-        read = _reader(connection, written)
-        new_hashes = merkle.stored_hashes_for_record(seq, merkle.leaf_hash(leaf), read)
-        first = merkle.stored_hash_count(seq)
-        cursor.executemany(sql.hashes, list(enumerate(new_hashes, first)))
-    written.update(enumerate(new_hashes, first))
-    return seq
+    )
+    return Body(
+        type,
+        actor["user"] if actor else None,
+        clean_scope.get("election"),
+        clean_scope.get("station"),
+        clean_scope.get("country"),
+        body,
+    )
+
+
+def leaf_bytes(body: bytes, seq: int, time: str) -> bytes:
+    """The entry's JCS bytes: its body with `seq` and `time` spliced in before `type`.
+
+    JCS orders members by name: actor, payload, scope, seq, time, type, v. The body ends
+    with `,"type":"<registered name>","v":1}`, so the last `,"type":` is the member's."""
+    at = body.rindex(b',"type":')
+    return b'%s,"seq":%d,"time":"%s"%s' % (body[:at], seq, time.encode(), body[at:])
+
+
+def append(
+    session: Session,
+    type: str,
+    actor: Mapping[str, str] | None,
+    scope: Mapping[str, str],
+    payload: Mapping[str, Any],
+) -> Recorded:
+    """Record one entry in the caller's transaction; the sequencer gives it its seq after
+    the transaction commits."""
+    entry = entry_body(type, actor, scope, payload)
+    connection = session.connection()
+    sql = _LogSQL.of(connection.dialect)
+    values = (sql.time(dt.datetime.now(dt.UTC)), entry.type, entry.actor, entry.election, entry.station)
+    with _driver_cursor(connection) as cursor:
+        cursor.execute(sql.record, (*values, entry.country, entry.body))
+        (recorded_id,) = cursor.fetchone()
+    session.info[RECORDED] = recorded_id
+    return Recorded(recorded_id)
+
+
+def seq_of(session: Session, recorded: Recorded) -> int | None:
+    """The entry's seq, or None while it waits for the sequencer (or if its transaction
+    rolled back)."""
+    return session.scalar(select(Entry.seq).where(Entry.recorded_id == recorded.id))
 
 
 @contextlib.contextmanager
@@ -151,19 +192,6 @@ def _driver_cursor(connection: Connection) -> Iterator[Any]:
         raise DBAPIError.instance(None, None, error, dialect.loaded_dbapi.Error, dialect=dialect) from error
     finally:
         cursor.close()
-
-
-def _written(session: Session) -> dict[int, bytes]:
-    """The stored hashes this transaction wrote, by index: the next append in it reads them
-    from here instead of the database. That is exact: the head lock keeps everyone else from
-    appending until the transaction ends, and if a savepoint takes entries back, the next
-    append (at the same seq) rewrites their indexes before any later one reads them."""
-    transaction = session.get_transaction()
-    memo = session.info.get(_WRITTEN)
-    if memo is None or memo[0] is not transaction or len(memo[1]) > _WRITTEN_MAX:
-        memo = session.info[_WRITTEN] = (transaction, {})
-    written: dict[int, bytes] = memo[1]
-    return written
 
 
 def _reader(connection: Connection, written: Mapping[int, bytes] | None = None) -> merkle.HashReader:
@@ -189,6 +217,7 @@ def _reader(connection: Connection, written: Mapping[int, bytes] | None = None) 
 
 
 def size(session: Session) -> int:
+    """The number of integrated entries."""
     return session.scalar(select(LogHead.size).where(LogHead.id == 1)) or 0
 
 

@@ -40,6 +40,9 @@ def sign(
         )
         .order_by(SigningKey.created_at.desc())
         .limit(1)
+        # Held until the signer's transaction ends: a revocation waits for it, so the signed
+        # document's entry comes before the revocation's in the log (audit.keys.revoke_key).
+        .with_for_update(read=True)
     ).one_or_none()
     if key is None:
         raise InvalidState(

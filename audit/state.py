@@ -15,9 +15,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from audit import events as E
 from audit import jcs
 from audit.models import Entry
-from audit.service import append
+from audit.sequencer import append_now
+from ocv.acting import SYSTEM, Actor
 
 StateProvider = Callable[[Session], Any]
 PROVIDERS: dict[str, StateProvider] = {}
@@ -44,11 +46,20 @@ def latest_digest_seq(session: Session) -> int | None:
     return session.scalar(select(func.max(Entry.seq)).where(Entry.type == "audit.state_digest"))
 
 
-def append_digest(session: Session, actor: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
-    """Append a state digest; return its seq and the state it commits to."""
-    state = current_state(session)
-    payload = {
-        "entries_by_type": entries_by_type(session),
-        "state": {name: digest_of(value) for name, value in state.items()},
-    }
-    return append(session, "audit.state_digest", actor, {}, payload), state
+def append_digest(session: Session, actor: Actor = SYSTEM) -> tuple[int, dict[str, Any]]:
+    """Append a state digest; return its seq and the state it commits to.
+
+    Written straight into the log by the sequencer once every pending entry is integrated,
+    so `entries_by_type` counts exactly the entries before it. The state is read in the
+    same transaction; on PostgreSQL a change committed by then whose entry was still
+    pending counts in it, its entry coming after the digest."""
+    state: dict[str, Any] = {}
+
+    def payload() -> dict[str, Any]:
+        state.update(current_state(session))
+        return {
+            "entries_by_type": entries_by_type(session),
+            "state": {name: digest_of(value) for name, value in state.items()},
+        }
+
+    return append_now(session, E.STATE_DIGEST.name, actor.entry(), {}, payload), state

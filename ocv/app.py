@@ -6,6 +6,7 @@ from flask import Flask
 
 from audit import api as audit_api
 from audit import keys as audit_keys
+from audit import sequencer as audit_sequencer
 from audit import service as audit_service
 from audit import state as audit_state
 from audit import views as audit_views
@@ -19,7 +20,7 @@ from ocv.auth.events import AUTH_EVENTS
 from ocv.auth.session import init_login
 from ocv.bounds import init_bounds
 from ocv.compression import init_compression
-from ocv.db import Database
+from ocv.db import Database, database
 from ocv.errors_web import init_error_handlers
 from ocv.i18n import init_i18n
 from ocv.logs import init_logging
@@ -57,6 +58,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_error_handlers(app)
 
     _wire_domains(app)
+    if settings.audit_sequencer == "inline":
+        database(app).committed_hooks.append(audit_sequencer.after_commit)
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(auth_api.bp)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
@@ -121,6 +121,10 @@ class Database:
         # setup), shared by every session of this factory as `session.info["memo"]`.
         self.memo: dict[Any, Any] = {}
         self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False, info={"memo": self.memo})
+        # Called with (a session factory, the session's info) once a request's or a
+        # command's transaction has committed: the audit sequencer integrates there. For a
+        # request, after its response is sent, so the answer waits for the commit only.
+        self.committed_hooks: list[Callable[[Callable[[], Session], dict[str, Any]], None]] = []
 
     def init_app(self, app: Flask) -> None:
         app.extensions["ocv.db"] = self
@@ -130,8 +134,15 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session in one transaction, for the CLI and background jobs."""
-        with self.sessionmaker() as session, session.begin():
-            yield session
+        with self.sessionmaker() as session:
+            with session.begin():
+                yield session
+            self.committed(session)
+
+    def committed(self, session: Session) -> None:
+        """Run the committed hooks for `session`, whose transaction has just committed."""
+        for hook in self.committed_hooks:
+            hook(self.sessionmaker, session.info)
 
 
 def database(app: Flask) -> Database:
@@ -161,6 +172,9 @@ def _commit_request_session(response: Any) -> Any:
         try:
             if response.status_code < 500 and not rollback_requested:
                 session.commit()
+                db = database(current_app)
+                if db.committed_hooks:
+                    response.call_on_close(lambda: db.committed(session))
             else:
                 session.rollback()
         finally:

@@ -107,7 +107,7 @@ def polling_day(session: Session, actor: Actor, code: str, seed: int = 2027) -> 
     for key_owner, role in (("po.deber01", "presiding_officer"), ("observer", "observer")):
         audit_keys.create_personal_key(
             session,
-            actor.entry(),
+            actor,
             owner=key_owner,
             role=role,
             password=DEMO_PASSWORD,

@@ -45,6 +45,10 @@ class Settings:
     # Imports from the web page run in a thread of their own (ocv.jobs, registration.imports.jobs); tests
     # that share one connection between the test and the app run them inline instead.
     background_imports: bool = True
+    # Who integrates the audit log's pending entries: "inline", each request or command just
+    # after it commits (when no other sequencer is at work); "process", only a dedicated
+    # `ocv audit sequencer` (production with several workers).
+    audit_sequencer: str = "inline"
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -71,6 +75,8 @@ class Settings:
                 )
         if self.default_language not in self.languages:
             raise ConfigurationError("OCV_DEFAULT_LANGUAGE must be one of OCV_LANGUAGES")
+        if self.audit_sequencer not in ("inline", "process"):
+            raise ConfigurationError("OCV_AUDIT_SEQUENCER must be inline or process")
         return self
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -103,6 +109,7 @@ class Settings:
             secure_cookies=env.get("OCV_SECURE_COOKIES", "0" if dev else "1") == "1",
             json_logs=env.get("OCV_JSON_LOGS", "0" if dev else "1") == "1",
             background_imports=env.get("OCV_BACKGROUND_IMPORTS", "1") == "1",
+            audit_sequencer=env.get("OCV_AUDIT_SEQUENCER", cls.audit_sequencer),
         )
         return settings.validate()
 

@@ -7,6 +7,7 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -119,9 +120,19 @@ def settings(base_settings: Settings) -> Settings:
     return base_settings
 
 
+class ClosingClient(FlaskClient):
+    """Closes every response once read, as a WSGI server does after sending it: what runs
+    then (the audit sequencer's integration after a commit) runs before the test goes on."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(settings: Settings, connection: Connection) -> Flask:
     app = create_app(settings)
+    app.test_client_class = ClosingClient
     with app.app_context():
         limiter.reset()  # counters are per process: each test starts from none
     db = database(app)

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 import re
 import threading
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from audit import checkpoints, keys, merkle, note, service
-from audit.models import Entry
+from audit import checkpoints, jcs, keys, merkle, note, sequencer, service
+from audit.models import Entry, PendingEntry
 from ocv.auth import service as accounts
 from ocv.crypto import SealError
 from ocv.errors import ValidationError
@@ -24,11 +25,20 @@ from tests.conftest import PASSWORD
 from tests.factories import OPERATOR
 
 
-def _append(session: Session, n: int, kind: str = "auth.logout") -> list[int]:
+def _record(session: Session, n: int, kind: str = "auth.logout") -> list[service.Recorded]:
     return [
         service.append(session, kind, {"user": "u", "role": "observer"}, {}, {"username": f"user{i}"})
         for i in range(n)
     ]
+
+
+def _append(session: Session, n: int, kind: str = "auth.logout") -> list[int]:
+    """Record n entries and integrate them: their seqs."""
+    recorded = _record(session, n, kind)
+    sequencer.integrate(session)
+    seqs = [service.seq_of(session, r) for r in recorded]
+    assert None not in seqs
+    return seqs  # type: ignore[return-value]
 
 
 def _leaves(session: Session) -> list[bytes]:
@@ -47,11 +57,25 @@ def test_appends_are_consecutive_and_the_root_matches(db_session: Session) -> No
 def test_a_rolled_back_transaction_leaves_no_entry(db_session: Session) -> None:
     before = service.size(db_session)
     db_session.commit()
+    _record(db_session, 3)
+    db_session.rollback()
+    assert db_session.scalar(select(func.count()).select_from(PendingEntry)) == 0
     _append(db_session, 3)
     db_session.rollback()
     assert service.size(db_session) == before
     assert len(_leaves(db_session)) == before
     assert _append(db_session, 1) == [before]  # no gap where the rolled-back entries were
+
+
+def test_recording_writes_only_the_queue_and_integrating_empties_it(db_session: Session) -> None:
+    before = service.size(db_session)
+    recorded = _record(db_session, 4)
+    assert service.size(db_session) == before  # readers see integrated entries only
+    assert [service.seq_of(db_session, r) for r in recorded] == [None] * 4
+    assert sequencer.integrate(db_session) == 4
+    assert [service.seq_of(db_session, r) for r in recorded] == list(range(before, before + 4))
+    assert db_session.scalar(select(func.count()).select_from(PendingEntry)) == 0
+    assert sequencer.integrate(db_session) == 0
 
 
 def test_the_tree_holds_across_savepoints_and_transactions(db_session: Session) -> None:
@@ -88,18 +112,23 @@ def test_a_driver_error_in_an_append_is_sqlalchemys_and_takes_the_entry_back(db_
             seq=size, time=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), type="auth.login", leaf=b"{}"
         )
     )
+    _record(db_session, 1)
     with pytest.raises(IntegrityError):
-        _append(db_session, 1)
+        sequencer.integrate(db_session)
     db_session.rollback()
     assert service.size(db_session) == size
     assert _append(db_session, 1) == [size]
 
 
 def test_entries_are_canonical_and_checked(db_session: Session) -> None:
-    seq = service.append(
+    recorded = service.append(
         db_session, "auth.login", None, {"station": "FR-PAR-01"}, {"username": "Cafe\u0301"}
     )  # decomposed é
+    sequencer.integrate(db_session)
+    seq = service.seq_of(db_session, recorded)
+    assert seq is not None
     leaf = service.entry(db_session, seq)
+    assert jcs.canonical_form(json.loads(leaf)) == leaf
     assert "Café".encode() in leaf  # stored NFC
     assert leaf.startswith(b'{"actor":null,"payload":{"username":"Caf')
     with pytest.raises(ValueError, match="unregistered"):
@@ -251,7 +280,7 @@ def witness(make_user, db_session: Session) -> tuple[str, Ed25519PrivateKey, str
     user = make_user("olivia", "observer")
     key = Ed25519PrivateKey.generate()
     vkey = note.format_vkey("olivia-witness", keys.public_bytes(key))
-    keys.register_verifier_key(db_session, None, owner="olivia", role="observer", vkey=vkey)
+    keys.register_verifier_key(db_session, OPERATOR, owner="olivia", role="observer", vkey=vkey)
     token = accounts.issue_token(db_session, OPERATOR, user, "witness")
     db_session.commit()
     return token, key, "olivia-witness"
@@ -289,6 +318,7 @@ def test_witness_cosigning(client: FlaskClient, db_session: Session, settings: S
 
     forged = _cosign(client, token, Ed25519PrivateKey.generate(), name, third)
     assert forged.status_code in (409, 422)
+    sequencer.integrate(db_session)
     cosigned = [t for t in db_session.scalars(select(Entry.type)) if t == "audit.checkpoint_cosigned"]
     assert len(cosigned) == 2
 
@@ -316,7 +346,7 @@ def test_clerk_cannot_cosign(
 
 
 def test_concurrent_appends_leave_no_gap(own_database: Engine) -> None:
-    """Real transactions on separate connections, committing: the head lock orders them."""
+    """Real transactions on separate connections, committing, then the sequencer: no gap."""
     factory = sessionmaker(bind=own_database)
     errors: list[BaseException] = []
 
@@ -324,7 +354,7 @@ def test_concurrent_appends_leave_no_gap(own_database: Engine) -> None:
         try:
             for _ in range(10):
                 with factory() as session, session.begin():
-                    _append(session, 2)
+                    _record(session, 2)
         except BaseException as error:  # reported below
             errors.append(error)
 
@@ -334,6 +364,8 @@ def test_concurrent_appends_leave_no_gap(own_database: Engine) -> None:
     for thread in threads:
         thread.join()
     assert errors == []
+    with factory() as session, session.begin():
+        assert sequencer.integrate(session) == 80
     with factory() as session:
         seqs = list(session.scalars(select(Entry.seq).order_by(Entry.seq)))
         assert seqs == list(range(len(seqs)))
@@ -344,7 +376,7 @@ def test_concurrent_appends_leave_no_gap(own_database: Engine) -> None:
 def test_personal_keys_follow_password_changes(db_session: Session, settings: Settings, make_user) -> None:
     user = make_user("pam", "presiding_officer", "DE-BER-01")
     key = keys.create_personal_key(
-        db_session, None, owner="pam", role="presiding_officer", password=PASSWORD, name="pam-2027"
+        db_session, OPERATOR, owner="pam", role="presiding_officer", password=PASSWORD, name="pam-2027"
     )
     accounts.change_password(db_session, settings, user, PASSWORD, "a brand new passphrase")
     assert keys.open_personal_key(key, "a brand new passphrase")

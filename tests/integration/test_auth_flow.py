@@ -6,6 +6,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from audit import sequencer
 from audit.models import Entry
 from ocv.auth import service as accounts
 from ocv.errors import ValidationError
@@ -14,6 +15,7 @@ from tests.factories import OPERATOR
 
 
 def _types(db_session: Session) -> list[str]:
+    sequencer.integrate(db_session)
     return list(db_session.scalars(select(Entry.type).order_by(Entry.seq)))
 
 

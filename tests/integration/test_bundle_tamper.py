@@ -20,6 +20,7 @@ from audit.models import Entry
 from ocv import events
 from ocv.events import EventType
 from ocv.settings import Settings
+from tests.factories import OPERATOR
 from tests.integration.test_cli import run
 
 VERIFY = [sys.executable, "-m", "audit.verify_cli"]
@@ -41,13 +42,13 @@ def exported(app: Flask, db_session: Session, settings: Settings, make_user, tmp
     make_user("ada", "admin")
     make_user("tom", "tally_officer")
     keys.create_personal_key(
-        db_session, None, owner="tom", role="tally_officer", password="tom's password", name="tom-2027"
+        db_session, OPERATOR, owner="tom", role="tally_officer", password="tom's password", name="tom-2027"
     )
     for i in range(30):
         service.append(db_session, "auth.logout", {"user": "ada", "role": "admin"}, {}, {"username": f"u{i}"})
         if i % 10 == 9:
             checkpoints.issue(db_session, settings, "schedule")
-    keys.revoke_key(db_session, None, "tom-2027", "left the commission")
+    keys.revoke_key(db_session, OPERATOR, "tom-2027", "left the commission")
     db_session.commit()
     result = run(app, "audit", "export", str(tmp_path / "bundle"))
     assert result.exit_code == 0, result.output
@@ -167,11 +168,16 @@ def test_document_signatures_count_only_from_active_keys(
     events.register(SIGNED)
     make_user("pia", "presiding_officer", "DE-BER-01")
     key = keys.create_personal_key(
-        db_session, None, owner="pia", role="presiding_officer", password="pia's password", name="pia-2027"
+        db_session,
+        OPERATOR,
+        owner="pia",
+        role="presiding_officer",
+        password="pia's password",
+        name="pia-2027",
     )
     private = keys.open_personal_key(key, "pia's password")
     if revoked:
-        keys.revoke_key(db_session, None, "pia-2027", "laptop stolen")
+        keys.revoke_key(db_session, OPERATOR, "pia-2027", "laptop stolen")
     service.append(db_session, "test.signed_document", None, {}, _signed_payload("pia-2027", private))
     db_session.commit()
     target = tmp_path / "bundle"
@@ -218,6 +224,6 @@ def test_export_refuses_an_existing_path(app: Flask, exported) -> None:
 def test_repeated_exports_do_not_grow_the_log(
     app: Flask, db_session: Session, settings: Settings, exported
 ) -> None:
-    first = export.prepare(db_session, settings)
-    second = export.prepare(db_session, settings)
+    first, _ = export.prepare(db_session, settings)
+    second, _ = export.prepare(db_session, settings)
     assert first == second == service.size(db_session)

@@ -17,6 +17,7 @@ from flask.cli import ScriptInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from audit import sequencer
 from audit.models import Entry
 from ocv.auth import service as accounts
 from ocv.cli import cli
@@ -49,6 +50,7 @@ def test_users_create_with_password_from_stdin(app: Flask, db_session: Session) 
 
 
 def _last_entry(db_session: Session) -> dict:  # type: ignore[type-arg]
+    sequencer.integrate(db_session)
     return json.loads(db_session.scalars(select(Entry.leaf).order_by(Entry.seq.desc()).limit(1)).one())
 
 

@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from audit import sequencer
 from audit.models import Entry
 from ocv.acting import Actor
 from ocv.errors import PermissionDenied
@@ -38,6 +39,7 @@ def admin(client: FlaskClient, make_user) -> FlaskClient:  # type: ignore[no-unt
 
 
 def _logged(session: Session, type_: str) -> list[dict[str, object]]:
+    sequencer.integrate(session)
     leaves = session.scalars(select(Entry.leaf).where(Entry.type == type_).order_by(Entry.seq))
     return [json.loads(leaf)["payload"] for leaf in leaves]
 

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from audit import merkle
+from audit import merkle, sequencer
 from audit.models import Entry
 from ocv.acting import Actor
 from ocv.app import create_app
@@ -123,6 +123,7 @@ def do_import(
 
 
 def _entries(session: Session, type_: str) -> list[dict[str, Any]]:
+    sequencer.integrate(session)
     return [
         json.loads(leaf)
         for leaf in session.scalars(select(Entry.leaf).where(Entry.type == type_).order_by(Entry.seq))

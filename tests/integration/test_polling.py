@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Connection, event, func, select, update
 from sqlalchemy.orm import Session
 
-from audit import keys
+from audit import keys, sequencer
 from audit.models import Entry
 from ocv.acting import Actor
 from ocv.auth import service as accounts
@@ -67,10 +67,10 @@ def day(db_session: Session, settings: Settings, election: Election, officer, ma
     make_user("clerk.paris", "clerk", "FR-PAR-01")
     make_user("olivia", "observer")
     keys.create_personal_key(
-        db_session, None, owner="po", role="presiding_officer", password=KEY_PASSWORD, name="po-ber"
+        db_session, OPERATOR, owner="po", role="presiding_officer", password=KEY_PASSWORD, name="po-ber"
     )
     keys.create_personal_key(
-        db_session, None, owner="olivia", role="observer", password=KEY_PASSWORD, name="olivia-1"
+        db_session, OPERATOR, owner="olivia", role="observer", password=KEY_PASSWORD, name="olivia-1"
     )
     db_session.commit()
     return {
@@ -94,6 +94,7 @@ def _open(client: FlaskClient, day) -> None:  # type: ignore[no-untyped-def]
 
 
 def _entries(db_session: Session, kind: str) -> list[dict]:  # type: ignore[type-arg]
+    sequencer.integrate(db_session)
     return [json.loads(leaf) for leaf in db_session.scalars(select(Entry.leaf).where(Entry.type == kind))]
 
 
@@ -450,6 +451,7 @@ def test_nothing_links_a_check_in_to_a_ballot(client: FlaskClient, day, db_sessi
     [cvr] = db_session.scalars(select(CastVoteRecord)).all()
     assert len(cvr.id) == 32
     assert int(cvr.id, 16)  # random hex, not a sequence number
+    sequencer.integrate(db_session)
     entries = [json.loads(leaf) for leaf in db_session.scalars(select(Entry.leaf).order_by(Entry.seq))]
     closed = next(e["seq"] for e in entries if e["type"] == "polling.station_closed")
     counted = [e for e in entries if e["type"] == "polling.ballots_counted"]

@@ -13,6 +13,7 @@ from collections import Counter
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import sessionmaker
 
+from audit import sequencer
 from audit.models import Entry
 from ocv.acting import Actor
 from ocv.errors import OCVError
@@ -70,7 +71,8 @@ def test_one_voter_is_marked_once_across_stations_and_threads(
     for t in threads:
         t.join()
     assert outcomes == Counter({"marked": 1, "already": ATTEMPTS - 1})
-    with factory() as session:
+    with factory() as session, session.begin():
+        sequencer.integrate(session)
         assert session.scalar(select(func.count()).select_from(Mark)) == 1
         checked_in = select(func.count()).where(Entry.type == "polling.voter_checked_in")
         assert session.scalar(checked_in) == 1  # no entry without its change

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from audit import sequencer
 from audit.models import Entry
 from ocv.acting import Actor
 from ocv.auth import service as accounts
@@ -51,6 +52,7 @@ def voter(**changes: object) -> dict[str, object]:
 
 
 def _types(session: Session) -> list[str]:
+    sequencer.integrate(session)
     return list(session.scalars(select(Entry.type).order_by(Entry.seq)))
 
 
@@ -116,6 +118,7 @@ def test_enrolment_assigns_a_checked_number_and_a_station_by_city(
     assert v.station.code == "DE-MUC-01"
     assert v.status == "registered"
     assert [h.kind for h in v.history] == ["enrolled"]
+    sequencer.integrate(db_session)
     leaf = db_session.scalars(select(Entry.leaf).order_by(Entry.seq.desc())).first()
     assert leaf is not None
     assert b"registration.voter_enrolled" in leaf
@@ -358,6 +361,7 @@ def test_objection_workflow_and_freeze(
     assert v.status == "cancelled"
     frozen = service.advance(db_session, OPERATOR, election, "frozen")
     assert frozen.frozen_digest is not None
+    sequencer.integrate(db_session)
     published = [
         json.loads(leaf)
         for leaf in db_session.scalars(
