@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from audit import keys, service, signing
+from audit import keys, sequencer, service, signing
 from audit.models import Entry
 from ocv.acting import Actor
 from ocv.auth import service as accounts
@@ -104,6 +104,7 @@ def test_a_broken_polling_rule_fails_the_bundle_at_its_entry(  # type: ignore[no
     report = json.loads(honest.stdout)
     assert (report["voters_marked"], report["protocols"]) == (3, 1)
     message = tamper(db_session, day["voters"])
+    sequencer.integrate(db_session)
     seq = service.size(db_session) - 1
     result = _export(app, db_session, tmp_path / "tampered")
     assert result.returncode == 1, result.stdout
