@@ -171,3 +171,54 @@ def cvr_of(form: FlaskForm, style: str, contests: list[Any]) -> dict[str, Any]:
             if picked:
                 votes[contest.code] = picked
     return {"ballot_style": style, "votes": votes, "invalid": invalid}
+
+
+def sheet_fields(contests: list[Any]) -> list[tuple[str, Any, tuple[str, ...]]]:
+    """The tally sheet's boxes as (field name, label, where the figure goes in the sheet):
+    ballots in the box, then per contest each choice, blank and invalid."""
+    boxes: list[tuple[str, Any, tuple[str, ...]]] = [
+        ("ballots_in_box", _l("Ballots in the box"), ("ballots_in_box",))
+    ]
+    for contest in contests:
+        for i, choice in enumerate(contest.choices):
+            boxes.append((f"t_{contest.code}_{i}", choice, ("contests", contest.code, "choices", choice)))
+        boxes.append((f"t_{contest.code}_blank", _l("Blank"), ("contests", contest.code, "blank")))
+        boxes.append((f"t_{contest.code}_invalid", _l("Invalid"), ("contests", contest.code, "invalid")))
+    return boxes
+
+
+def figure(sheet: dict[str, Any], path: tuple[str, ...]) -> Any:
+    """One figure of a tally sheet by its place (None where the sheet has none)."""
+    value: Any = sheet
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def tally_form(contests: list[Any], entered: dict[str, Any] | None = None) -> FlaskForm:
+    """The hand count as the protocol's paper form has it; `entered` (this clerk's own
+    earlier entry, never another's) fills it in again."""
+
+    class TallyForm(FlaskForm):
+        submit = SubmitField(_l("Enter the count"))
+
+    for name, label, _path in sheet_fields(contests):
+        field = IntegerField(label, validators=[InputRequired(), NumberRange(0, MAX_BALLOTS)])
+        setattr(TallyForm, name, field)
+    form = TallyForm(prefix="tally")
+    if entered and not form.is_submitted():
+        for name, _label, path in sheet_fields(contests):
+            form[name].data = figure(entered, path)
+    return form
+
+
+def sheet_of(form: FlaskForm, contests: list[Any]) -> dict[str, Any]:
+    """The sheet the service takes, from a filled `tally_form`."""
+    sheet: dict[str, Any] = {"ballots_in_box": form["ballots_in_box"].data, "contests": {}}
+    for contest in contests:
+        sheet["contests"][contest.code] = {
+            "choices": {c: form[f"t_{contest.code}_{i}"].data for i, c in enumerate(contest.choices)},
+            "blank": form[f"t_{contest.code}_blank"].data,
+            "invalid": form[f"t_{contest.code}_invalid"].data,
+        }
+    return sheet
