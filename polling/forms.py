@@ -95,17 +95,12 @@ class ActionForm(FlaskForm):
     """A button that changes state (submit, finish the count): CSRF and nothing else."""
 
 
-def for_styles(styles: list[str], *, opening: bool) -> FlaskForm:
-    """Opening (ballots per style, seals, officials) or closing (unused per style, seals)."""
+def for_styles(styles: list[str], *, opening: bool, reopening: bool = False) -> FlaskForm:
+    """Opening (ballots per style, seals, officials; on a later polling day, why this
+    morning's count differs from last night's) or closing (unused per style, seals)."""
 
     class StylesForm(FlaskForm):
-        seals = TextAreaField(
-            _l("Seal numbers on the ballot boxes, one per line"), validators=[DataRequired()]
-        )
-        explanation = TextAreaField(
-            _l("If this morning's count differs from last night's, why"),
-            validators=[Optional(), Length(max=2000)],
-        )
+        pass
 
     for style in styles:
         label = (
@@ -115,9 +110,17 @@ def for_styles(styles: list[str], *, opening: bool) -> FlaskForm:
         )
         field = IntegerField(label, validators=[InputRequired(), NumberRange(0, MAX_BALLOTS)])
         setattr(StylesForm, f"style_{style}", field)
+    StylesForm.seals = TextAreaField(
+        _l("Seal numbers on the ballot boxes, one per line"), validators=[DataRequired()]
+    )
     if opening:
         StylesForm.officials = TextAreaField(
             _l("Officials present, one per line"), validators=[DataRequired()]
+        )
+    if reopening:
+        StylesForm.explanation = TextAreaField(
+            _l("If this morning's count differs from last night's, why"),
+            validators=[Optional(), Length(max=2000)],
         )
     StylesForm.submit = SubmitField(_l("Open the station") if opening else _l("Close"))
     return StylesForm()

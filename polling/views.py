@@ -110,9 +110,9 @@ def _page(station: str, status: int = 200, **forms_given: FlaskForm) -> tuple[st
         (hour.astimezone(zone).strftime("%H:00"), n)
         for hour, n in service.turnout_by_hour(session, election, station)
     ]
-    tendered = forms.TenderedForm()
+    tendered = forms.TenderedForm(prefix="tendered")
     tendered.ballot_style.choices = [SelectChoice(s, s) for s in styles]
-    move = forms.MoveForm()
+    move = forms.MoveForm(prefix="move")
     move.ballot_style.choices = [SelectChoice(s, s) for s in styles]
     style_contests = [
         contests[c] for s in described["ballot_styles"] if s["code"] == style for c in s["contests"]
@@ -144,16 +144,16 @@ def _page(station: str, status: int = 200, **forms_given: FlaskForm) -> tuple[st
         "alert": service.RUN_OUT_ALERT,
         "run_out": service.run_out_hours,
         "checkin_form": forms.CheckInForm(formdata=None),
-        "spoil_form": forms.SpoilForm(formdata=None),
-        "undo_form": forms.UndoForm(formdata=None),
+        "spoil_form": forms.SpoilForm(formdata=None, prefix="spoil"),
+        "undo_form": forms.UndoForm(formdata=None, prefix="undo"),
         "tendered_form": tendered,
         "move_form": move,
-        "open_form": forms.for_styles(styles, opening=True),
+        "open_form": forms.for_styles(styles, opening=True, reopening=state["state"] == "paused"),
         "close_form": forms.for_styles(styles, opening=False),
         "ballot_style": style,
         "ballot_form": forms.ballot_form(style, style_contests) if style else None,
         "sign_form": forms.SignForm(formdata=None),
-        "countersign_form": forms.CountersignForm(formdata=None),
+        "countersign_form": forms.CountersignForm(formdata=None, prefix="countersign"),
         "action_form": forms.ActionForm(),
         **forms_given,
     }
@@ -244,7 +244,7 @@ def check_in(station: str) -> Any:
 @bp.post("/stations/<station>/spoil")
 @login_required
 def spoil(station: str) -> Any:
-    form = forms.SpoilForm()
+    form = forms.SpoilForm(prefix="spoil")
     return _act(
         station,
         form,
@@ -259,7 +259,7 @@ def spoil(station: str) -> Any:
 @bp.post("/stations/<station>/undo")
 @login_required
 def undo(station: str) -> Any:
-    form = forms.UndoForm()
+    form = forms.UndoForm(prefix="undo")
     return _act(
         station,
         form,
@@ -274,7 +274,7 @@ def undo(station: str) -> Any:
 @bp.post("/stations/<station>/tendered")
 @login_required
 def tendered(station: str) -> Any:
-    form = forms.TenderedForm()
+    form = forms.TenderedForm(prefix="tendered")
     form.ballot_style.choices = [SelectChoice(form.ballot_style.data or "", "")]
     return _act(
         station,
@@ -290,7 +290,7 @@ def tendered(station: str) -> Any:
 @bp.post("/stations/<station>/move")
 @login_required
 def move(station: str) -> Any:
-    form = forms.MoveForm()
+    form = forms.MoveForm(prefix="move")
     form.ballot_style.choices = [SelectChoice(form.ballot_style.data or "", "")]
     body = {"ballot_style": form.ballot_style.data, "count": form.count.data, "reason": form.reason.data}
 
@@ -310,14 +310,14 @@ def _styles(station: str) -> list[str]:
 @login_required
 def open_station(station: str) -> Any:
     styles = _styles(station)
-    form = forms.for_styles(styles, opening=True)
+    form = forms.for_styles(styles, opening=True, reopening=True)
 
     def act(actor: Actor, election: str) -> None:
         body = {
             "ballots": forms.per_style(form, styles),
             "seals": forms.lines(form["seals"].data),
             "officials": forms.lines(form["officials"].data),
-            "explanation": form["explanation"].data or "",
+            "explanation": form.data.get("explanation") or "",
         }
         service.open_station(request_session(), actor, election, station, body)
 
@@ -394,7 +394,7 @@ def sign(station: str) -> Any:
 @bp.post("/stations/<station>/countersign")
 @login_required
 def countersign(station: str) -> Any:
-    form = forms.CountersignForm()
+    form = forms.CountersignForm(prefix="countersign")
     return _act(
         station,
         form,
