@@ -51,8 +51,12 @@ def cvrs(n: int) -> str:
 
 def hours(h: float) -> str:
     """A projected run-out time: "1.5 hours" at the last hour's rate."""
-    whole = int(h) if float(h).is_integer() else 2  # a fraction reads as plural
-    return ngettext("%(h)s hour at the last hour's rate", "%(h)s hours at the last hour's rate", whole, h=h)
+    whole = float(h).is_integer()
+    shown = int(h) if whole else h
+    count = int(h) if whole else 2  # a fraction reads as plural
+    return ngettext(
+        "%(h)s hour at the last hour's rate", "%(h)s hours at the last hour's rate", count, h=shown
+    )
 
 
 # The protocol's checks (polling/protocol.py names them in English, in the signed document).

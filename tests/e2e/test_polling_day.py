@@ -276,7 +276,7 @@ def test_a_polling_day_from_opening_to_the_public_protocol(day: dict[str, Any], 
 
     # The presiding officer's page: stock, run-out time, turnout; then close.
     po.goto(base + _station(CVR))
-    stock = po.locator("main table:has(th:text('In stock')) tbody tr:has(th:text('BS-EU'))")
+    stock = po.locator("main table.stock tbody tr").filter(has_text="BS-EU")
     expect(stock).to_contain_text("44")  # 50 − 4 check-ins − 1 tendered − 1 spoiled
     expect(stock).to_contain_text("hours at the last hour's rate")
     expect(po.locator("main dl.facts")).to_contain_text("4 voters")
