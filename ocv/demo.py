@@ -105,7 +105,11 @@ def polling_day(session: Session, actor: Actor, code: str, seed: int = 2027) -> 
     styles = {s["code"]: s["contests"] for s in described["ballot_styles"]}
     contests = {c["code"]: c for c in described["contests"]}
     # DE-MUC-01's presiding officer signs too: a newcomer finishes that station's day (README).
-    signers = (("po.deber01", "presiding_officer"), ("po.demuc01", "presiding_officer"), ("observer", "observer"))
+    signers = (
+        ("po.deber01", "presiding_officer"),
+        ("po.demuc01", "presiding_officer"),
+        ("observer", "observer"),
+    )
     for key_owner, role in signers:
         audit_keys.create_personal_key(
             session,
