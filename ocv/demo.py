@@ -104,7 +104,13 @@ def polling_day(session: Session, actor: Actor, code: str, seed: int = 2027) -> 
     described = registration.describe(registration.get_election(session, code))
     styles = {s["code"]: s["contests"] for s in described["ballot_styles"]}
     contests = {c["code"]: c for c in described["contests"]}
-    for key_owner, role in (("po.deber01", "presiding_officer"), ("observer", "observer")):
+    # DE-MUC-01's presiding officer signs too: a newcomer finishes that station's day (README).
+    signers = (
+        ("po.deber01", "presiding_officer"),
+        ("po.demuc01", "presiding_officer"),
+        ("observer", "observer"),
+    )
+    for key_owner, role in signers:
         audit_keys.create_personal_key(
             session,
             actor,

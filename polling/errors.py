@@ -16,3 +16,11 @@ class WrongStationState(InvalidState):
 
 class Unbalanced(ValidationError):
     """A protocol whose checks do not all hold needs a written explanation to be signed."""
+
+
+class OtherElectionCard(ValidationError):
+    """A voter card of another election shown at the desk."""
+
+    def __init__(self, message: str, election: str) -> None:
+        super().__init__(message, {"q": [message]})
+        self.election = election

@@ -95,17 +95,12 @@ class ActionForm(FlaskForm):
     """A button that changes state (submit, finish the count): CSRF and nothing else."""
 
 
-def for_styles(styles: list[str], *, opening: bool) -> FlaskForm:
-    """Opening (ballots per style, seals, officials) or closing (unused per style, seals)."""
+def for_styles(styles: list[str], *, opening: bool, reopening: bool = False) -> FlaskForm:
+    """Opening (ballots per style, seals, officials; on a later polling day, why this
+    morning's count differs from last night's) or closing (unused per style, seals)."""
 
     class StylesForm(FlaskForm):
-        seals = TextAreaField(
-            _l("Seal numbers on the ballot boxes, one per line"), validators=[DataRequired()]
-        )
-        explanation = TextAreaField(
-            _l("If this morning's count differs from last night's, why"),
-            validators=[Optional(), Length(max=2000)],
-        )
+        pass
 
     for style in styles:
         label = (
@@ -115,9 +110,17 @@ def for_styles(styles: list[str], *, opening: bool) -> FlaskForm:
         )
         field = IntegerField(label, validators=[InputRequired(), NumberRange(0, MAX_BALLOTS)])
         setattr(StylesForm, f"style_{style}", field)
+    StylesForm.seals = TextAreaField(
+        _l("Seal numbers on the ballot boxes, one per line"), validators=[DataRequired()]
+    )
     if opening:
         StylesForm.officials = TextAreaField(
             _l("Officials present, one per line"), validators=[DataRequired()]
+        )
+    if reopening:
+        StylesForm.explanation = TextAreaField(
+            _l("If this morning's count differs from last night's, why"),
+            validators=[Optional(), Length(max=2000)],
         )
     StylesForm.submit = SubmitField(_l("Open the station") if opening else _l("Close"))
     return StylesForm()
@@ -178,3 +181,54 @@ class StationQuery(FlaskForm):
         csrf = False
 
     election = StringField("The election's code, when several hold the station", [Optional(), Length(max=32)])
+
+
+def sheet_fields(contests: list[Any]) -> list[tuple[str, Any, tuple[str, ...]]]:
+    """The tally sheet's boxes as (field name, label, where the figure goes in the sheet):
+    ballots in the box, then per contest each choice, blank and invalid."""
+    boxes: list[tuple[str, Any, tuple[str, ...]]] = [
+        ("ballots_in_box", _l("Ballots in the box"), ("ballots_in_box",))
+    ]
+    for contest in contests:
+        for i, choice in enumerate(contest.choices):
+            boxes.append((f"t_{contest.code}_{i}", choice, ("contests", contest.code, "choices", choice)))
+        boxes.append((f"t_{contest.code}_blank", _l("Blank"), ("contests", contest.code, "blank")))
+        boxes.append((f"t_{contest.code}_invalid", _l("Invalid"), ("contests", contest.code, "invalid")))
+    return boxes
+
+
+def figure(sheet: dict[str, Any], path: tuple[str, ...]) -> Any:
+    """One figure of a tally sheet by its place (None where the sheet has none)."""
+    value: Any = sheet
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def tally_form(contests: list[Any], entered: dict[str, Any] | None = None) -> FlaskForm:
+    """The hand count as the protocol's paper form has it; `entered` (this clerk's own
+    earlier entry, never another's) fills it in again."""
+
+    class TallyForm(FlaskForm):
+        submit = SubmitField(_l("Enter the count"))
+
+    for name, label, _path in sheet_fields(contests):
+        field = IntegerField(label, validators=[InputRequired(), NumberRange(0, MAX_BALLOTS)])
+        setattr(TallyForm, name, field)
+    form = TallyForm(prefix="tally")
+    if entered and not form.is_submitted():
+        for name, _label, path in sheet_fields(contests):
+            form[name].data = figure(entered, path)
+    return form
+
+
+def sheet_of(form: FlaskForm, contests: list[Any]) -> dict[str, Any]:
+    """The sheet the service takes, from a filled `tally_form`."""
+    sheet: dict[str, Any] = {"ballots_in_box": form["ballots_in_box"].data, "contests": {}}
+    for contest in contests:
+        sheet["contests"][contest.code] = {
+            "choices": {c: form[f"t_{contest.code}_{i}"].data for i, c in enumerate(contest.choices)},
+            "blank": form[f"t_{contest.code}_blank"].data,
+            "invalid": form[f"t_{contest.code}_invalid"].data,
+        }
+    return sheet

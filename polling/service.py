@@ -12,10 +12,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ocv.acting import Actor, may
+from ocv.acting import Actor, authorize, may
 from ocv.auth.permissions import Permission
 from polling import checkin, counting, nist, protocol, stations
-from polling.models import Mark, Movement, PollingStation, Protocol
+from polling.errors import OtherElectionCard
+from polling.models import Mark, Movement, PollingStation, Protocol, TallySheet
 from polling.stations import Place, accounts
 from registration import service as registry
 
@@ -218,11 +219,49 @@ def find_voters(
 ) -> list[registry.ListedVoter]:
     """The desk's search: by number (or the QR code's text) first, else by name on the list."""
     where = _at(session, election, station)
-    text = query.strip()
-    if registry.looks_like_reg_no(text):
+    text = card_number(where.election.code, query.strip())
+    # A name has no digits: a text with one is a number, mistyped if its check fails.
+    if registry.looks_like_reg_no(text) or any(ch.isdigit() for ch in text):
         return [registry.voter_by_number(session, actor, where.election, text)]
     scope = where.station if where.election.voting_rule == "assigned_station" else None
     return registry.voters_by_name(session, actor, where.election, text, scope)
+
+
+def card_number(election: str, text: str) -> str:
+    """The registration number a voter card's QR code carries (`OCV:<election>:<number>`,
+    registration/views.py), or `text` as it is when it is no card's; a card of another
+    election is refused, not looked up."""
+    parts = text.split(":")
+    if len(parts) != 3 or parts[0].strip().upper() != "OCV":
+        return text
+    if parts[1].strip() != election:
+        raise OtherElectionCard(f"This card is for {parts[1].strip()}, not {election}.", parts[1].strip())
+    return parts[2].strip()
+
+
+def marks_of(
+    session: Session, actor: Actor, election: str, station: str, reg_nos: list[str]
+) -> dict[str, Mark]:
+    """Which of these voters are marked already, at any station: the desk shows where and
+    when before anyone presses Check in (the marked register, not a ballot)."""
+    where = _at(session, election, station)
+    authorize(actor, Permission.CHECK_IN_VOTERS, where.code)
+    if not reg_nos:
+        return {}
+    marks = session.scalars(
+        select(Mark).where(Mark.election_code == where.election.code, Mark.reg_no.in_(reg_nos))
+    )
+    return {m.reg_no: m for m in marks}
+
+
+def tally_sheets(session: Session, actor: Actor, election: str, station: str) -> dict[str, Any]:
+    """The clerks' entries of the hand count, by clerk (station officials only)."""
+    where = _at(session, election, station)
+    authorize(actor, Permission.CHECK_IN_VOTERS, where.code)
+    sheets = session.scalars(
+        select(TallySheet).where(TallySheet.polling_station_id == where.polling.id).order_by(TallySheet.id)
+    )
+    return {s.clerk: s.figures for s in sheets}
 
 
 def marked_register(session: Session) -> dict[str, dict[str, int]]:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import segno
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, has_request_context, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from flask_wtf import FlaskForm
@@ -20,10 +20,57 @@ from ocv.auth.permissions import Permission
 from ocv.db import request_session
 from ocv.errors import OCVError, ValidationError
 from ocv.web import signed_in_actor, signed_in_user
-from polling import forms, service
+from polling import forms, service, wording
+from polling.errors import AlreadyVoted, OtherElectionCard, WrongStationState
 from registration import service as registry
 
 bp = Blueprint("polling", __name__, template_folder="templates")
+wording.register(bp)
+
+
+@bp.url_defaults
+def _same_election(endpoint: str, values: dict[str, Any]) -> None:
+    """Every link and form of a station's pages stays in the election the page is of: a
+    station code may be in several elections (`?election=`)."""
+    chosen = request.args.get("election") if has_request_context() else None
+    if chosen and "election" not in values:
+        values["election"] = chosen
+
+
+def _shown(reg_no: str) -> str:
+    """A stored registration number as people read it aloud (`K7M-4QX-9T2`)."""
+    return "-".join(reg_no[i : i + 3] for i in range(0, len(reg_no), 3))
+
+
+def _station_time(session: Any, election: str, station: str, at: dt.datetime) -> str:
+    """A time as the station's clock showed it, its zone named (`2027-04-18 14:05 CEST`)."""
+    zone = zoneinfo.ZoneInfo(
+        registry.get_station(session, registry.get_election(session, election), station).time_zone
+    )
+    return at.replace(tzinfo=at.tzinfo or dt.UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _desk_error(error: OCVError, election: str, query: str = "") -> str:
+    """What the desk reads when a search or a check-in is refused, in its language."""
+    if isinstance(error, registry.MistypedRegNo):
+        if error.reason == "check":
+            return _("Check the number: one of its characters is wrong.")
+        return _("This is not a registration number. Check what you typed.")
+    if isinstance(error, OtherElectionCard):
+        return _("This card is for %(card)s, not %(election)s.", card=error.election, election=election)
+    if isinstance(error, AlreadyVoted):
+        return error.message  # worded by `check_in` below, where the voter is known
+    if isinstance(error, WrongStationState):
+        return _("This cannot be done now: the station is %(state)s.", state=_state_now(election))
+    if error.http_status == 404 and query:
+        return _("No voter with this number is on the list of %(election)s.", election=election)
+    return error.message
+
+
+def _state_now(election: str) -> str:
+    station = request.view_args.get("station", "") if request.view_args else ""
+    state = service.station_status(request_session(), None, election, station)["state"]
+    return wording.state_name(state)
 
 
 def _election(station: str) -> str:
@@ -41,11 +88,21 @@ def _page(station: str, status: int = 200, **forms_given: FlaskForm) -> tuple[st
     query = forms.SearchForm(request.args)
     found: list[Any] = []
     search_error = None
-    if query.q.data and state["state"] == "polling":
+    voted: dict[str, str] = {}
+    if query.q.data and state["state"] == "polling" and may(actor, Permission.CHECK_IN_VOTERS, station):
         try:
             found = service.find_voters(session, actor, election, station, query.q.data)
         except OCVError as error:
-            search_error = error.message
+            search_error = _desk_error(error, election, query.q.data)
+        marks = service.marks_of(session, actor, election, station, [v.reg_no for v in found])
+        voted = {
+            reg_no: _(
+                "already voted at %(station)s on %(time)s",
+                station=m.station_code,
+                time=_station_time(session, election, m.station_code, m.at),
+            )
+            for reg_no, m in marks.items()
+        }
     zone = zoneinfo.ZoneInfo(
         registry.get_station(session, registry.get_election(session, election), station).time_zone
     )
@@ -53,19 +110,30 @@ def _page(station: str, status: int = 200, **forms_given: FlaskForm) -> tuple[st
         (hour.astimezone(zone).strftime("%H:00"), n)
         for hour, n in service.turnout_by_hour(session, election, station)
     ]
-    tendered = forms.TenderedForm()
+    tendered = forms.TenderedForm(prefix="tendered")
     tendered.ballot_style.choices = [SelectChoice(s, s) for s in styles]
-    move = forms.MoveForm()
+    move = forms.MoveForm(prefix="move")
     move.ballot_style.choices = [SelectChoice(s, s) for s in styles]
     style_contests = [
         contests[c] for s in described["ballot_styles"] if s["code"] == style for c in s["contests"]
     ]
+    counting = described.get("counting", "cvr")
+    tally: dict[str, Any] = {}
+    if (
+        counting == "tally_sheet"
+        and state["state"] == "closed"
+        and may(actor, Permission.CHECK_IN_VOTERS, station)
+    ):
+        tally = _tally(session, actor, election, station)
     context = {
         "election": election,
         "station": station,
         "status": state,
         "styles": styles,
-        "counting": described.get("counting", "cvr"),
+        "counting": counting,
+        "voted": voted,
+        "tally": tally,
+        "tally_form": tally.get("form"),
         "can_run": may(actor, Permission.RUN_STATION, station),
         "can_desk": may(actor, Permission.CHECK_IN_VOTERS, station),
         "can_observe": may(actor, Permission.OBSERVE),
@@ -76,16 +144,16 @@ def _page(station: str, status: int = 200, **forms_given: FlaskForm) -> tuple[st
         "alert": service.RUN_OUT_ALERT,
         "run_out": service.run_out_hours,
         "checkin_form": forms.CheckInForm(formdata=None),
-        "spoil_form": forms.SpoilForm(formdata=None),
-        "undo_form": forms.UndoForm(formdata=None),
+        "spoil_form": forms.SpoilForm(formdata=None, prefix="spoil"),
+        "undo_form": forms.UndoForm(formdata=None, prefix="undo"),
         "tendered_form": tendered,
         "move_form": move,
-        "open_form": forms.for_styles(styles, opening=True),
+        "open_form": forms.for_styles(styles, opening=True, reopening=state["state"] == "paused"),
         "close_form": forms.for_styles(styles, opening=False),
         "ballot_style": style,
         "ballot_form": forms.ballot_form(style, style_contests) if style else None,
         "sign_form": forms.SignForm(formdata=None),
-        "countersign_form": forms.CountersignForm(formdata=None),
+        "countersign_form": forms.CountersignForm(formdata=None, prefix="countersign"),
         "action_form": forms.ActionForm(),
         **forms_given,
     }
@@ -111,7 +179,9 @@ _SENDERS = {
 }
 
 
-def _act(station: str, form: FlaskForm, name: str, act: Callable[[Actor, str], object], done: str) -> Any:
+def _act(
+    station: str, form: FlaskForm, name: str, act: Callable[[Actor, str], object], done: str | None
+) -> Any:
     """Run one action of the page; a refusal shows the page again with its reason and the
     status it deserves, and changes nothing."""
     permission = _SENDERS[name]
@@ -129,9 +199,10 @@ def _act(station: str, form: FlaskForm, name: str, act: Callable[[Actor, str], o
         flash(" ".join([error.message, *details[:5]]), "error")
         return _page(station, error.http_status, **{name: form})
     except OCVError as error:
-        flash(error.message, "error")
+        flash(_desk_error(error, _election(station)), "error")
         return _page(station, error.http_status, **{name: form})
-    flash(done, "success")
+    if done:
+        flash(done, "success")
     return redirect(url_for("polling.station_page", station=station, style=request.args.get("style")), 303)
 
 
@@ -142,16 +213,36 @@ def check_in(station: str) -> Any:
     session = request_session()
 
     def act(actor: Actor, election: str) -> None:
-        mark = service.check_in(session, actor, election, station, form.reg_no.data or "")
-        flash(_("Hand out a ballot of style %(style)s.", style=mark.ballot_style), "success")
+        reg_no = form.reg_no.data or ""
+        try:
+            mark = service.check_in(session, actor, election, station, reg_no)
+        except AlreadyVoted as refused:
+            earlier = next(iter(service.marks_of(session, actor, election, station, [reg_no]).values()), None)
+            if earlier is None:  # the number as typed differs from the stored one
+                raise
+            said = _(
+                "%(voter)s already voted at %(station)s on %(time)s: no second ballot.",
+                voter=_shown(earlier.reg_no),
+                station=earlier.station_code,
+                time=_station_time(session, election, earlier.station_code, earlier.at),
+            )
+            raise AlreadyVoted(said, earlier.station_code, str(refused.details["time"])) from None
+        flash(
+            _(
+                "%(voter)s is checked in: hand out a ballot of style %(style)s.",
+                voter=_shown(mark.reg_no),
+                style=mark.ballot_style,
+            ),
+            "success",
+        )
 
-    return _act(station, form, "checkin_form", act, _("Checked in."))
+    return _act(station, form, "checkin_form", act, None)
 
 
 @bp.post("/stations/<station>/spoil")
 @login_required
 def spoil(station: str) -> Any:
-    form = forms.SpoilForm()
+    form = forms.SpoilForm(prefix="spoil")
     return _act(
         station,
         form,
@@ -166,7 +257,7 @@ def spoil(station: str) -> Any:
 @bp.post("/stations/<station>/undo")
 @login_required
 def undo(station: str) -> Any:
-    form = forms.UndoForm()
+    form = forms.UndoForm(prefix="undo")
     return _act(
         station,
         form,
@@ -181,7 +272,7 @@ def undo(station: str) -> Any:
 @bp.post("/stations/<station>/tendered")
 @login_required
 def tendered(station: str) -> Any:
-    form = forms.TenderedForm()
+    form = forms.TenderedForm(prefix="tendered")
     form.ballot_style.choices = [SelectChoice(form.ballot_style.data or "", "")]
     return _act(
         station,
@@ -197,7 +288,7 @@ def tendered(station: str) -> Any:
 @bp.post("/stations/<station>/move")
 @login_required
 def move(station: str) -> Any:
-    form = forms.MoveForm()
+    form = forms.MoveForm(prefix="move")
     form.ballot_style.choices = [SelectChoice(form.ballot_style.data or "", "")]
     body = {"ballot_style": form.ballot_style.data, "count": form.count.data, "reason": form.reason.data}
 
@@ -217,14 +308,14 @@ def _styles(station: str) -> list[str]:
 @login_required
 def open_station(station: str) -> Any:
     styles = _styles(station)
-    form = forms.for_styles(styles, opening=True)
+    form = forms.for_styles(styles, opening=True, reopening=True)
 
     def act(actor: Actor, election: str) -> None:
         body = {
             "ballots": forms.per_style(form, styles),
             "seals": forms.lines(form["seals"].data),
             "officials": forms.lines(form["officials"].data),
-            "explanation": form["explanation"].data or "",
+            "explanation": form.data.get("explanation") or "",
         }
         service.open_station(request_session(), actor, election, station, body)
 
@@ -301,7 +392,7 @@ def sign(station: str) -> Any:
 @bp.post("/stations/<station>/countersign")
 @login_required
 def countersign(station: str) -> Any:
-    form = forms.CountersignForm()
+    form = forms.CountersignForm(prefix="countersign")
     return _act(
         station,
         form,
@@ -313,6 +404,73 @@ def countersign(station: str) -> Any:
     )
 
 
+def _carried(session: Any, election: str, station: str) -> list[Any]:
+    """The contests of the station's ballot styles, in the election file's order."""
+    registered = registry.get_election(session, election)
+    carried = {c for s in registered.ballot_styles for c in s.contest_codes}
+    return [c for c in registered.contests if c.code in carried]
+
+
+def _tally(
+    session: Any, actor: Actor, election: str, station: str, form: FlaskForm | None = None
+) -> dict[str, Any]:
+    """The tally sheet's part of the page: this clerk's form, the entries in, and where two
+    entries differ, field by field (shown once both are in, so neither copies the other)."""
+    contests = _carried(session, election, station)
+    sheets = service.tally_sheets(session, actor, election, station)
+    mine = sheets.get(actor.name)
+    others = {clerk: sheet for clerk, sheet in sheets.items() if clerk != actor.name}
+    differences = []
+    clerks = list(sheets)
+    if len(clerks) >= 2:
+        first, second = sheets[clerks[0]], sheets[clerks[1]]
+        names = {c.code: c.name for c in contests}
+        for name, label, path in forms.sheet_fields(contests):
+            a, b = forms.figure(first, path), forms.figure(second, path)
+            if a != b:
+                where = names.get(path[1], "") if len(path) > 1 else ""
+                differences.append({"field": name, "contest": where, "label": str(label), "values": (a, b)})
+    return {
+        "form": form or forms.tally_form(contests, mine),
+        "contests": contests,
+        "fields": {c.code: [f for f in forms.sheet_fields([c])] for c in contests},
+        "clerks": clerks,
+        "mine": mine is not None,
+        "others": list(others),
+        "differences": differences,
+        "differing": {d["field"] for d in differences},
+    }
+
+
+@bp.post("/stations/<station>/tally-sheet")
+@login_required
+def tally_sheet(station: str) -> Any:
+    session = request_session()
+    contests = _carried(session, _election(station), station)
+    form = forms.tally_form(contests)
+    authorize(signed_in_actor(), Permission.CHECK_IN_VOTERS, station)
+    if not form.validate_on_submit():
+        flash(_("Fill in every box of the tally sheet with a whole number."), "error")
+        tally = _tally(session, signed_in_actor(), _election(station), station, form)
+        return _page(station, 422, tally_form=form, tally=tally)
+    try:
+        service.enter_tally_sheet(
+            session, signed_in_actor(), _election(station), station, forms.sheet_of(form, contests)
+        )
+    except OCVError as error:
+        flash(_desk_error(error, _election(station)), "error")
+        tally = _tally(session, signed_in_actor(), _election(station), station, form)
+        return _page(station, error.http_status, tally_form=form, tally=tally)
+    sheets = service.tally_sheets(session, signed_in_actor(), _election(station), station)
+    if len(sheets) < 2:
+        flash(_("Your entry is in: a second clerk enters the count too."), "success")
+    elif len({repr(s) for s in sheets.values()}) == 1:
+        flash(_("Both entries agree: the presiding officer can finish the count."), "success")
+    else:
+        flash(_("The entries differ: count the boxes marked again."), "error")
+    return redirect(url_for("polling.station_page", station=station), 303)
+
+
 @bp.get("/stations/<station>/protocol")
 def protocol(station: str) -> str:
     """The form to print and post at the door: public once submitted."""
@@ -320,9 +478,17 @@ def protocol(station: str) -> str:
     protocol = service.station_protocol(
         request_session(), Actor.of(user) if user else None, _election(station), station
     )
+    election = registry.get_election(request_session(), _election(station))
+    contest_names = {c.code: c.name for c in election.contests}
     digest = protocol.get("sha256")
     qr = segno.make(f"sha256:{digest}", error="m").svg_inline(scale=3, dark="#111") if digest else None
     printed = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return render_template(
-        "polling/protocol.html", station=station, protocol=protocol, qr=qr, printed=printed
+        "polling/protocol.html",
+        station=station,
+        protocol=protocol,
+        qr=qr,
+        printed=printed,
+        contest_names=contest_names,
+        station_name=registry.get_station(request_session(), election, station).name,
     )

@@ -129,7 +129,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, browser_path: str) -> Itera
         stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
+    for _ in range(600):  # up to a minute: on a loaded machine the workers start slowly
         try:
             urllib.request.urlopen(f"{base}/healthz", timeout=1)  # noqa: S310 (our own server)
             break
@@ -148,7 +148,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, browser_path: str) -> Itera
         "env": env,
     }
     process.terminate()
-    process.wait(timeout=10)
+    process.wait(timeout=60)  # gunicorn's workers finish their requests first
     log.close()
     drop_database(env["OCV_DATABASE_URL"])
 

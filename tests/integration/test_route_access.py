@@ -87,7 +87,7 @@ ACCESS: dict[str, object] = {
     "polling.station_page": SIGNED_IN,
     "polling.protocol": PUBLIC,
     **dict.fromkeys(
-        [f"polling.{name}" for name in ("check_in", "spoil", "tendered", "ballot")],
+        [f"polling.{name}" for name in ("check_in", "spoil", "tendered", "ballot", "tally_sheet")],
         frozenset({Role.PRESIDING_OFFICER, Role.CLERK}),
     ),
     **dict.fromkeys(
