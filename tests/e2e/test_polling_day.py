@@ -312,7 +312,7 @@ def test_a_polling_day_from_opening_to_the_public_protocol(day: dict[str, Any], 
     expect(po.locator("main")).to_contain_text("Leila Nasser")
     expect(po.locator("main ul.checks")).not_to_contain_text("does not hold")
     _shots(po, "protocol-unsigned", screenshot_dir)
-    po.go_back()
+    po.goto(base + _station(CVR))
     po.fill("#password", "not my password")
     po.get_by_role("button", name="Sign the protocol").click()
     po.wait_for_load_state()
