@@ -278,3 +278,50 @@ def test_help_without_a_configuration_lists_the_commands_without_a_traceback(tmp
     assert refused.returncode == 78  # EX_CONFIG, one line naming what is missing
     assert "Traceback" not in refused.stderr
     assert "OCV_SECRET_KEY" in refused.stderr
+
+
+def test_the_readmes_first_election_works_after_the_demo(tmp_path: Path) -> None:
+    """README.md, "A first election, step by step", as written, on the database `make run` leaves."""
+    env = {**os.environ, "OCV_ENV": "development", "OCV_INSTANCE_PATH": str(tmp_path)}
+    env.pop("OCV_DATABASE_URL", None)
+    root = Path(__file__).resolve().parents[2]
+
+    def ocv(*args: str, stdin: str = "") -> str:
+        done = subprocess.run(
+            [*OCV, *args],
+            env=env,
+            cwd=root,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, (args, done.stdout, done.stderr)
+        return done.stdout
+
+    ocv("db", "upgrade")
+    ocv("demo", "--voters", "5")  # what `make run` loads: GE2027, open for registration
+    assert "loaded FIRST2027" in ocv(
+        "election", "load", "registration/demo/election.json", "--code", "FIRST2027"
+    )
+    ocv(
+        "users",
+        "create",
+        "reggie",
+        "--role",
+        "registration_officer",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
+    assert "FIRST2027 is now registration_open" in ocv("election", "advance", "FIRST2027", "open")
+    rows = tmp_path / "voters.csv"
+    rows.write_text(
+        "given_name,family_name,date_of_birth,constituency,host_country,city,doc1_type,doc1_number\n"
+        "Amira,Haddad,1990-05-17,OV-EU,DE,Berlin,passport,P1234567\n",
+        encoding="utf-8",
+    )
+    ocv("voters", "import", str(rows), "--election", "FIRST2027")
+    ocv("election", "advance", "FIRST2027", "exhibit")
+    assert "digest" in ocv("election", "advance", "FIRST2027", "freeze")
+    assert "Haddad" in ocv("voters", "list", "FIRST2027", "--station", "DE-BER-01")
