@@ -258,23 +258,19 @@ def test_scheduled_checkpoints(app: Flask) -> None:
     assert shown.output.splitlines()[0] == "test.ocv.example/audit"
 
 
+def _ocv(env: dict[str, str], cwd: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*OCV, *args], env=env, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
 def test_help_without_a_configuration_lists_the_commands_without_a_traceback(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OCV_")}
-    shown = subprocess.run(
-        [*OCV, "--help"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
-    )
+    shown = _ocv(env, tmp_path, "--help")
     assert shown.returncode == 0
     assert "Traceback" not in shown.stdout + shown.stderr
     assert "election" in shown.stdout
-    refused = subprocess.run(
-        [*OCV, "db", "upgrade"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    refused = _ocv(env, tmp_path, "db", "upgrade")
     assert refused.returncode == 78  # EX_CONFIG, one line naming what is missing
     assert "Traceback" not in refused.stderr
     assert "OCV_SECRET_KEY" in refused.stderr
@@ -287,16 +283,7 @@ def test_the_readmes_first_election_works_after_the_demo(tmp_path: Path) -> None
     root = Path(__file__).resolve().parents[2]
 
     def ocv(*args: str, stdin: str = "") -> str:
-        done = subprocess.run(
-            [*OCV, *args],
-            env=env,
-            cwd=root,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        done = _ocv(env, root, *args, stdin=stdin)
         assert done.returncode == 0, (args, done.stdout, done.stderr)
         return done.stdout
 
