@@ -339,7 +339,7 @@ def _explain(entry: Any, seq: int, last_time: str) -> str:
     if type(entry["v"]) is not int or entry["v"] != 1:
         return f"v is {entry['v']!r}, expected 1"
     if type(entry["seq"]) is not int or entry["seq"] != seq:
-        return f"seq is {entry['seq']!r}, expected {seq} (its line number)"
+        return f"seq is {entry['seq']!r}, expected {seq}: entries are out of order, or one is missing"
     time = entry["time"]
     if type(time) is not str or not _TIME.fullmatch(time) or time[17] > "5" or not _real(time):
         return f"time {time!r} is not RFC 3339 UTC with microseconds (YYYY-MM-DDThh:mm:ss.ffffffZ)"

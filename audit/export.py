@@ -13,14 +13,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from audit import checkpoints, sequencer
+from audit import checkpoints, merkle, sequencer
 from audit.keys import list_keys, log_key
-from audit.models import Checkpoint, Entry
+from audit.models import Checkpoint, Entry, MerkleHash
 from audit.service import size
 from audit.state import append_digest, current_state, latest_digest_seq
 from ocv.settings import Settings
 
 PAGE = 10_000
+LEAF_HASHES = "leaf-hashes.bin"  # 32 bytes an entry, in seq order
 
 
 def prepare(session: Session, settings: Settings) -> tuple[int, dict[str, Any]]:
@@ -49,6 +50,7 @@ def write_bundle(
     with (directory / "log.jsonl").open("wb") as out:
         for leaf in _leaves(session, tree_size):
             out.write(leaf + b"\n")
+    (directory / LEAF_HASHES).write_bytes(b"".join(_stored_leaf_hashes(session, tree_size)))
     (directory / "checkpoints").mkdir(exist_ok=True)
     for checkpoint in session.scalars(
         select(Checkpoint).where(Checkpoint.size <= tree_size).order_by(Checkpoint.size)
@@ -81,6 +83,17 @@ def _leaves(session: Session, tree_size: int) -> Iterator[bytes]:
             .where(Entry.seq >= start, Entry.seq < min(start + PAGE, tree_size))
             .order_by(Entry.seq)
         )
+
+
+def _stored_leaf_hashes(session: Session, tree_size: int) -> Iterator[bytes]:
+    """The leaf hashes as the log stored them when each entry was appended (not recomputed
+    from the rows, which could have been edited since): the verifier checks them against
+    the signed roots, then names the entry whose bytes no longer hash to its leaf."""
+    for start in range(0, tree_size, PAGE):
+        wanted = {merkle.stored_hash_index(0, n): n for n in range(start, min(start + PAGE, tree_size))}
+        query = select(MerkleHash.index, MerkleHash.hash).where(MerkleHash.index.in_(list(wanted)))
+        found: dict[int, bytes] = {index: value for index, value in session.execute(query)}
+        yield from (found.get(index, b"") for index in wanted)
 
 
 def _write_state(state: dict[str, Any], directory: Path) -> None:

@@ -111,6 +111,7 @@ class Bundle:
     checkpoints: dict[str, bytes]  # file name -> content
     keys: bytes | None
     state: dict[str, bytes]  # file name -> content
+    leaf_hashes: bytes = b""  # as the log stored them; optional, checked against the roots
 
 
 def read_bundle(path: Path) -> Bundle:
@@ -145,7 +146,9 @@ def _bundle(files: dict[str, bytes]) -> Bundle:
         raise Failed("bundle", None, "no log.jsonl")
     checkpoints = {n.split("/", 1)[1]: data for n, data in files.items() if n.startswith("checkpoints/")}
     state = {n.split("/", 1)[1]: data for n, data in files.items() if n.startswith("state/")}
-    return Bundle(files["log.jsonl"], checkpoints, files.get("keys.json"), state)
+    return Bundle(
+        files["log.jsonl"], checkpoints, files.get("keys.json"), state, files.get("leaf-hashes.bin", b"")
+    )
 
 
 # --- entries: the whole log ---------------------------------------------------------------
@@ -493,7 +496,24 @@ def _bodies(texts: dict[int, str]) -> dict[int, str]:
     return {size: text[: text.rfind("\n\n") + 1] for size, text in texts.items() if "\n\n" in text}
 
 
-def _check_checkpoints(texts: dict[int, str], levels: list[bytes], replay: Replay, report: Report) -> None:
+def _changed_entry(stored: bytes, levels: list[bytes], size: int, root: bytes, since: int) -> int | None:
+    """The first entry from `since` whose leaf hash is not the one the log stored, if the
+    stored hashes (leaf-hashes.bin) are those `root` signs; None if they are not."""
+    if (
+        len(stored) < 32 * size
+        or merkle.prefix_root(merkle.subtree_levels(stored[: 32 * size]), size) != root
+    ):
+        return None
+    recomputed = levels[0]
+    for n in range(since, size):
+        if recomputed[32 * n : 32 * n + 32] != stored[32 * n : 32 * n + 32]:
+            return n
+    return None
+
+
+def _check_checkpoints(
+    texts: dict[int, str], levels: list[bytes], replay: Replay, report: Report, stored: bytes = b""
+) -> None:
     entries = len(levels[0]) // 32
     log_name = note.parse_vkey(replay.log_vkey)[0]
     observers = [k.vkey for k in replay.keys.values() if k.role == "observer"]
@@ -518,6 +538,14 @@ def _check_checkpoints(texts: dict[int, str], levels: list[bytes], replay: Repla
         root = merkle.prefix_root(levels, size)
         if checkpoint.root != root:
             since = previous[0] if previous else 0
+            changed = _changed_entry(stored, levels, size, checkpoint.root, since)
+            if changed is not None:
+                raise Failed(
+                    "entry",
+                    changed,
+                    "changed since it was logged: its bytes do not hash to the leaf"
+                    f" that checkpoint {size} signs",
+                )
             raise Failed(
                 "checkpoint",
                 size,
@@ -628,7 +656,7 @@ def verify_bundle(
         _summarize(scans, report)
         replay = Replay(log_vkey, _bodies(texts))
         _check_entries(bundle.log, scans, replay)
-        _check_checkpoints(texts, levels, replay, report)
+        _check_checkpoints(texts, levels, replay, report, bundle.leaf_hashes)
         _check_keys_file(bundle.keys, replay)
         _check_state(bundle.state, replay, report)
     except Failed as failure:

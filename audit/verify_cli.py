@@ -108,10 +108,17 @@ def as_json(report: Report, seconds: float) -> dict[str, Any]:
     return out
 
 
+def _period(first: str | None, last: str | None) -> str:
+    """The log's time span, as far as it was read (a failure may stop before its end)."""
+    if first and last:
+        return f", {first} to {last}"
+    return f", from {first}" if first else ""
+
+
 def as_text(report: Report, seconds: float) -> str:
     lines = [
         f"log {report.origin or '(unknown origin)'}: {report.entries:,} entries"
-        + (f", {report.first_time} to {report.last_time}" if report.first_time else "")
+        + _period(report.first_time, report.last_time)
     ]
     for kind, count in sorted(report.types.items(), key=lambda item: (-item[1], item[0])):
         lines.append(f"  {count:>12,}  {kind}")

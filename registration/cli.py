@@ -26,12 +26,15 @@ PHASES = {"open": "registration_open", "exhibit": "exhibition", "freeze": "froze
 
 @election_cli.command("load")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def load(file: Path) -> None:
+@click.option("--code", help="Load it under this election code instead of the file's (to try a copy).")
+def load(file: Path, code: str | None) -> None:
     """Load an election definition (JSON; see docs/election-file.md)."""
     try:
         data = parse_json(file.read_bytes())  # orjson: UTF-8 only, nesting bounded
     except ValueError as error:
         raise ValidationError(f"{file} is not JSON: {error}") from None
+    if code is not None and isinstance(data, dict):
+        data["code"] = code  # checked as the file's own would be
     with database(current_app).transaction() as session:
         election = service.load_election(session, operator(), data)
         click.echo(

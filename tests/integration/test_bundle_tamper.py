@@ -227,3 +227,24 @@ def test_repeated_exports_do_not_grow_the_log(
     first, _ = export.prepare(db_session, settings)
     second, _ = export.prepare(db_session, settings)
     assert first == second == service.size(db_session)
+
+
+def test_the_verifier_names_the_entry_and_words_its_failures_plainly(exported, tmp_path: Path) -> None:
+    bundle, vkey = exported
+    changed = tmp_path / "changed"
+    shutil.copytree(bundle, changed)
+    lines = _lines(changed)
+    lines[12] = lines[12].replace(b'"username":"u', b'"username":"x', 1)  # still a valid entry
+    _write(changed, lines)
+    result = verify(changed, vkey)
+    assert result.returncode == 1
+    assert "FAIL: entry 12: changed since it was logged" in result.stdout  # the entry, not a range
+
+    swapped = tmp_path / "swapped"
+    shutil.copytree(bundle, swapped)
+    _swap(swapped)
+    result = verify(swapped, vkey)
+    assert result.returncode == 1
+    assert "to None" not in result.stdout  # the header says how far the log was read
+    assert "line number" not in result.stdout  # entries are numbered by seq
+    assert "FAIL: entry 8: seq is 9, expected 8" in result.stdout

@@ -262,23 +262,57 @@ def test_scheduled_checkpoints(app: Flask) -> None:
     assert shown.output.splitlines()[0] == "test.ocv.example/audit"
 
 
+def _ocv(env: dict[str, str], cwd: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*OCV, *args], env=env, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
 def test_help_without_a_configuration_lists_the_commands_without_a_traceback(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OCV_")}
-    shown = subprocess.run(
-        [*OCV, "--help"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
-    )
+    shown = _ocv(env, tmp_path, "--help")
     assert shown.returncode == 0
     assert "Traceback" not in shown.stdout + shown.stderr
     assert "election" in shown.stdout
-    refused = subprocess.run(
-        [*OCV, "db", "upgrade"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    refused = _ocv(env, tmp_path, "db", "upgrade")
     assert refused.returncode == 78  # EX_CONFIG, one line naming what is missing
     assert "Traceback" not in refused.stderr
     assert "OCV_SECRET_KEY" in refused.stderr
+
+
+def test_the_readmes_first_election_works_after_the_demo(tmp_path: Path) -> None:
+    """README.md, "A first election, step by step", as written, on the database `make run` leaves."""
+    env = {**os.environ, "OCV_ENV": "development", "OCV_INSTANCE_PATH": str(tmp_path)}
+    env.pop("OCV_DATABASE_URL", None)
+    root = Path(__file__).resolve().parents[2]
+
+    def ocv(*args: str, stdin: str = "") -> str:
+        done = _ocv(env, root, *args, stdin=stdin)
+        assert done.returncode == 0, (args, done.stdout, done.stderr)
+        return done.stdout
+
+    ocv("db", "upgrade")
+    ocv("demo", "--voters", "5")  # what `make run` loads: GE2027, open for registration
+    assert "loaded FIRST2027" in ocv(
+        "election", "load", "registration/demo/election.json", "--code", "FIRST2027"
+    )
+    ocv(
+        "users",
+        "create",
+        "reggie",
+        "--role",
+        "registration_officer",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
+    assert "FIRST2027 is now registration_open" in ocv("election", "advance", "FIRST2027", "open")
+    rows = tmp_path / "voters.csv"
+    rows.write_text(
+        "given_name,family_name,date_of_birth,constituency,host_country,city,doc1_type,doc1_number\n"
+        "Amira,Haddad,1990-05-17,OV-EU,DE,Berlin,passport,P1234567\n",
+        encoding="utf-8",
+    )
+    ocv("voters", "import", str(rows), "--election", "FIRST2027")
+    ocv("election", "advance", "FIRST2027", "exhibit")
+    assert "digest" in ocv("election", "advance", "FIRST2027", "freeze")
+    assert "Haddad" in ocv("voters", "list", "FIRST2027", "--station", "DE-BER-01")

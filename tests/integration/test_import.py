@@ -75,7 +75,11 @@ def person(i: int, **changes: str) -> dict[str, str]:
     row = {
         "given_name": GIVEN[i % len(GIVEN)],
         "family_name": FAMILY[(i * 5) % len(FAMILY)],
-        "date_of_birth": f"19{60 + i % 30}-0{1 + i % 9}-{10 + i % 18}",
+        # The first 90 by a pattern tests rely on; then a day each, so large files hold no
+        # two voters of the same birth date and name (each would be a likely duplicate).
+        "date_of_birth": f"19{60 + i % 30}-0{1 + i % 9}-{10 + i % 18}"
+        if i < 90
+        else (dt.date(1940, 1, 1) + dt.timedelta(days=i)).isoformat(),
         "constituency": "OV-EU",
         "host_country": "DE",
         "city": "Berlin",
