@@ -20,12 +20,22 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Optional
-from wtforms.widgets import TextInput
 
 from ocv.errors import ValidationError
 from ocv.text import Text
 
 DOCUMENT_SLOTS = 2
+
+
+class CheckedByTheService:
+    """A required field whose check is the service's (registration.voter_data): marks the
+    field required, and lets the form reach the service, so that every problem of the voter
+    is reported at once and in the service's words."""
+
+    field_flags = {"required": True}
+
+    def __call__(self, form: object, field: Field) -> None:
+        return None
 
 
 class SelfCheckForm(FlaskForm):
@@ -49,11 +59,11 @@ class EnrolForm(FlaskForm):
 
     family_name = StringField(
         _l("Family name"),
-        validators=[DataRequired(), Text(max=100)],
+        validators=[CheckedByTheService(), Text(max=100)],
         render_kw={"autofocus": True, "autocomplete": "off"},
     )
     given_name = StringField(
-        _l("Given name"), validators=[DataRequired(), Text(max=100)], render_kw={"autocomplete": "off"}
+        _l("Given name"), validators=[CheckedByTheService(), Text(max=100)], render_kw={"autocomplete": "off"}
     )
     father_name = StringField(_l("Father's name"), validators=[Optional(), Text(max=100)])
     grandfather_name = StringField(_l("Grandfather's name"), validators=[Optional(), Text(max=100)])
@@ -64,10 +74,9 @@ class EnrolForm(FlaskForm):
     )
     # One text box, typed as on the document: a browser's date input takes a tab stop per
     # part (and a picker button), and orders the parts by the browser's language.
-    date_of_birth = DateField(
+    date_of_birth = StringField(
         _l("Date of birth (YYYY-MM-DD)"),
-        validators=[DataRequired()],
-        widget=TextInput(),
+        validators=[CheckedByTheService(), Text(max=32)],
         render_kw={
             "inputmode": "numeric",
             "placeholder": "YYYY-MM-DD",
@@ -78,14 +87,14 @@ class EnrolForm(FlaskForm):
     )
     sex = SelectField(_l("Sex"), choices=[], validators=[Optional()])
     # No default: the officer chooses for each voter (the first in a list is wrong for most).
-    constituency = SelectField(_l("Home constituency"), choices=[], validators=[InputRequired()])
-    host_country = SelectField(_l("Host country"), choices=[], validators=[InputRequired()])
+    constituency = SelectField(_l("Home constituency"), choices=[], validators=[CheckedByTheService()])
+    host_country = SelectField(_l("Host country"), choices=[], validators=[CheckedByTheService()])
     city = StringField(_l("City of residence"), validators=[Optional(), Text(max=100)])
     station = SelectField(_l("Station (leave empty to assign by city)"), choices=[], validators=[Optional()])
-    doc1_type = SelectField(_l("Document"), choices=[], validators=[InputRequired()])
+    doc1_type = SelectField(_l("Document"), choices=[], validators=[CheckedByTheService()])
     doc1_number = StringField(
         _l("Document number"),
-        validators=[DataRequired(), Text(max=40)],
+        validators=[CheckedByTheService(), Text(max=40)],
         render_kw={"autocomplete": "off", "autocapitalize": "characters"},
     )
     doc2_type = SelectField(_l("Second document"), choices=[], validators=[Optional()])

@@ -308,7 +308,9 @@ def enrol(code: str) -> Response | str | tuple[str, int]:
                 )
             # A fresh form for the next person in the queue.
             return redirect(url_for("registration.enrol", code=code, last=voter.reg_no))
-    if form.is_submitted() and form.errors:
+    if closed is not None and form.is_submitted():
+        status = 409  # posted anyway (a page opened before the phase changed): kept, refused
+    elif form.is_submitted() and form.errors:
         status = 422
     form.focus_first_error()
     page = render_template(
