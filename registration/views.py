@@ -455,9 +455,10 @@ def voter_action(code: str, reg_no: str, action: str) -> Response | tuple[str, i
             service.reinstate(session, user, v, form.reason.data or "")
     except OCVError as error:
         # The page again, with the message at the form and what was typed kept.
+        # (a flash: the voter's status may have changed meanwhile, and its form with it).
         mark_for_rollback()
         session.refresh(v)
-        form.form_errors.append(translate(error.message))
+        flash(translate(error.message), "error")
         return _voter_page(e, v, forms, error.http_status)
     flash(_("Recorded."), "success")
     return redirect(url_for("registration.voter", code=code, reg_no=reg_no))
