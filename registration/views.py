@@ -520,9 +520,16 @@ def reviews(code: str) -> Response | str:
     if posted is not None:
         form = forms[posted] = _review_form(posted, posted=True)
         if form.validate_on_submit():
-            service.resolve_review(session, user, posted, form.decision.data or "", form.reason.data or "")
-            flash(_("Resolved."), "success")
-            return redirect(url_for("registration.reviews", code=code))
+            try:
+                service.resolve_review(
+                    session, user, posted, form.decision.data or "", form.reason.data or ""
+                )
+            except ValidationError as error:  # the page again, the reason typed kept
+                mark_for_rollback()
+                show_errors(form, error)
+            else:
+                flash(_("Resolved."), "success")
+                return redirect(url_for("registration.reviews", code=code))
     return render_template(
         "registration/reviews.html",
         election=e,

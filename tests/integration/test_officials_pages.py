@@ -518,3 +518,19 @@ def test_reason_fields_say_they_go_into_the_public_log(
     assert voter_page.count(hint) == 2  # transfer and cancel
     assert 'aria-describedby="change-reason-hint"' in voter_page
     assert hint in signed_in.get("/elections/GE2027/reviews").get_data(as_text=True)
+
+
+def test_an_error_page_speaks_the_readers_language(
+    client: FlaskClient, db_session: Session, election: Election, make_user
+) -> None:
+    make_user("chief", "admin")
+    assert login(client, "chief").status_code == 302
+    token = csrf_token(client, "/elections/GE2027")
+    refused = client.post("/elections/GE2027/advance/frozen?lang=fr", data={"csrf_token": token})
+    assert refused.status_code == 409
+    assert (
+        "L&#39;élection GE2027 est en phase « inscriptions ouvertes » ; elle ne peut passer qu&#39;à la phase"
+        " « affichage des listes »." in refused.get_data(as_text=True)
+    )
+    api = client.post("/api/v1/elections/GE2027/voters?lang=fr", json={})
+    assert "Send an API token" in api.get_json()["error"]  # the API keeps its English
