@@ -3,9 +3,6 @@ printable lists and cards (officers and admins), and the public self-check."""
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
-
 import segno
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -36,76 +33,13 @@ from registration.forms import (
     SelfCheckForm,
     TransferForm,
 )
+from registration.history import history_of
 from registration.models import Election, ElectionStatus, Objection, Voter
+from registration.vocabulary import CHOOSE, SEXES, closed_notice, phase_name, term
 
 bp = Blueprint("registration", __name__, template_folder="templates")
-
-# The phases as people read them, in every page and message that names one.
-PHASES = {
-    ElectionStatus.SETUP: _l("setup"),
-    ElectionStatus.REGISTRATION_OPEN: _l("registration open"),
-    ElectionStatus.EXHIBITION: _l("exhibition"),
-    ElectionStatus.FROZEN: _l("frozen"),
-}
-
-# The words the registry stores (statuses, decisions, history, documents) as people read
-# them; the English is the stored word itself, so what officers learnt stays true.
-TERMS = {
-    "registered": _l("registered"),
-    "cancelled": _l("cancelled"),
-    "filed": _l("filed"),
-    "notified": _l("notified"),
-    "replied": _l("replied"),
-    "decided": _l("decided"),
-    "upheld": _l("upheld"),
-    "dismissed": _l("dismissed"),
-    "enrolled": _l("enrolled"),
-    "imported": _l("imported"),
-    "corrected": _l("corrected"),
-    "transferred": _l("transferred"),
-    "reinstated": _l("reinstated"),
-    "passport": _l("passport"),
-    "national_id": _l("national ID"),
-    "consular_card": _l("consular card"),
-    "open": _l("open"),
-    "same_person": _l("same person"),
-    "different": _l("different people"),
-    "grounds": _l("grounds"),
-    "method": _l("way the voter was notified"),
-    "reply": _l("reply"),
-    "reason": _l("reason"),
-    "no_reply": _l("no reply in time"),
-    "objection_filed": _l("objection filed"),
-    "objection_notified": _l("voter notified of the objection"),
-    "objection_replied": _l("voter replied"),
-    "objection_decided": _l("objection decided"),
-}
-
-SEXES = [
-    SelectChoice("", "—"),
-    SelectChoice("F", _l("female")),
-    SelectChoice("M", _l("male")),
-    SelectChoice("X", _l("other")),
-]
-
-
-@bp.app_template_filter("phase")
-def phase_name(status: str) -> str:
-    """The display name of an election phase, in the reader's language."""
-    try:
-        return str(PHASES[ElectionStatus(status)])
-    except ValueError:
-        return status
-
-
-@bp.app_template_filter("term")
-def term(word: str) -> str:
-    """A stored word in the reader's language; one the list does not know, as it is
-    (underscores as spaces: a document type the list lacks still reads as words)."""
-    found = TERMS.get(word)
-    return str(found) if found is not None else word.replace("_", " ")
-
-
+bp.add_app_template_filter(phase_name, "phase")
+bp.add_app_template_filter(term, "term")
 register_messages(messages.TEMPLATES, messages.words(phase_name, term))
 
 
@@ -217,9 +151,6 @@ def advance(code: str, phase: str) -> Response:
 # --- enrolment and records -----------------------------------------------------------------
 
 
-CHOOSE = _l("— choose —")
-
-
 def _enrol_form(e: Election) -> EnrolForm:
     form = EnrolForm()
     form.sex.choices = SEXES
@@ -239,18 +170,6 @@ def _enrol_form(e: Election) -> EnrolForm:
     form.doc1_type.choices = documents
     form.doc2_type.choices = [SelectChoice("", "—"), *documents]
     return form
-
-
-def closed_notice(e: Election, needed: ElectionStatus) -> str | None:
-    """Why a page's form is not offered in this phase, or None when it is."""
-    if e.status == needed.value:
-        return None
-    return _(
-        "Election %(code)s is in its %(phase)s phase: voters are enrolled and imported only while"
-        " registration is open.",
-        code=e.code,
-        phase=phase_name(e.status),
-    )
 
 
 @bp.route("/elections/<code>/enrol", methods=["GET", "POST"])
@@ -341,43 +260,6 @@ def voters(code: str) -> str:
     return render_template("registration/voters.html", election=e, query=query, voters=found)
 
 
-@dataclass(frozen=True)
-class Event:
-    """One line of a voter's history: a change of the record, or a step of an objection."""
-
-    at: dt.datetime
-    kind: str
-    officer: str
-    text: str = ""
-    changes: dict[str, object] | None = None
-
-
-def _history(voter: Voter, objections: list[Objection]) -> list[Event]:
-    events = [Event(h.at, h.kind, h.officer, h.reason, h.changes or None) for h in voter.history]
-    for o in objections:
-        label = _("Objection %(id)s", id=o.id)
-        events.append(Event(o.filed_at, "objection_filed", o.filed_by, f"{label}: {o.grounds}"))
-        if o.notified_at:
-            events.append(
-                Event(o.notified_at, "objection_notified", o.notified_by or "", f"{label}: {o.notice_method}")
-            )
-        if o.replied_at:
-            events.append(Event(o.replied_at, "objection_replied", "", f"{label}: {o.reply}"))
-        if o.decided_at:
-            decision = term(o.decision or "")
-            if not o.replied_at:
-                decision = _("%(decision)s, without a reply", decision=decision)
-            events.append(
-                Event(
-                    o.decided_at,
-                    "objection_decided",
-                    o.decided_by or "",
-                    f"{label} ({decision}): {o.decision_reason}",
-                )
-            )
-    return sorted(events, key=lambda e: e.at)
-
-
 # The voter's page holds several forms: prefixes keep their fields' ids (and so the labels
 # that name them) apart, where "reason" and "submit" would otherwise appear twice.
 VOTER_ACTIONS = ("cancel", "reinstate", "transfer", "object")
@@ -417,7 +299,7 @@ def _voter_page(e: Election, v: Voter, forms: dict[str, FlaskForm], status: int 
         voter=v,
         forms=forms,
         objections=objections,
-        history=_history(v, objections),
+        history=history_of(v, objections),
     )
     return page, status
 

@@ -23,7 +23,7 @@ from registration.imports import jobs as import_jobs
 from registration.imports.jobs import Job
 from registration.imports.rows import COLUMNS, REQUIRED_COLUMNS
 from registration.models import Election, ElectionStatus
-from registration.views import phase_name
+from registration.vocabulary import closed_notice
 
 bp = Blueprint("registration_import", __name__, template_folder="../templates")
 
@@ -52,14 +52,7 @@ COLUMN_HELP = {
 
 
 def _page(election: Election, form: VoterImportForm, **extra: object) -> str:
-    closed = None
-    if election.status != ElectionStatus.REGISTRATION_OPEN.value:
-        closed = _(
-            "Election %(code)s is in its %(phase)s phase: voters are enrolled and imported only while"
-            " registration is open.",
-            code=election.code,
-            phase=phase_name(election.status),
-        )
+    closed = closed_notice(election, ElectionStatus.REGISTRATION_OPEN)
     return render_template(
         "registration/import.html",
         election=election,

@@ -129,7 +129,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, browser_path: str) -> Itera
         stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
+    # Up to a minute: on a machine shared by several test runs, gunicorn may start slowly.
+    for _ in range(600):
         try:
             urllib.request.urlopen(f"{base}/healthz", timeout=1)  # noqa: S310 (our own server)
             break
@@ -148,7 +149,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, browser_path: str) -> Itera
         "env": env,
     }
     process.terminate()
-    process.wait(timeout=10)
+    process.wait(timeout=60)
     log.close()
     drop_database(env["OCV_DATABASE_URL"])
 
