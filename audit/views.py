@@ -6,6 +6,7 @@ import datetime as dt
 import json
 
 from flask import Blueprint, Response, render_template, request
+from flask_babel import lazy_gettext as _l
 
 from audit import checkpoints, merkle, service
 from audit.forms import LogFilterForm
@@ -15,6 +16,26 @@ from ocv.db import request_session
 bp = Blueprint("audit", __name__, url_prefix="/audit", template_folder="templates")
 
 PAGE = 50
+
+# Words of the log as people read them; the entries themselves keep the stored words.
+CHECKPOINT_REASONS = {
+    "schedule": _l("on schedule"),
+    "demand": _l("on demand"),
+    "export": _l("for an export"),
+    "station_close": _l("at a station's close"),
+    "certification": _l("at certification"),
+}
+SCOPES = {"election": _l("election"), "station": _l("station")}
+
+
+@bp.app_template_filter("checkpoint_reason")
+def checkpoint_reason(reason: str) -> str:
+    return str(CHECKPOINT_REASONS.get(reason, reason))
+
+
+@bp.app_template_filter("scope_name")
+def scope_name(key: str) -> str:
+    return str(SCOPES.get(key, key))
 
 
 def _pretty(leaf: bytes) -> dict[str, object]:

@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from ocv import errors
 from ocv.db import mark_for_rollback
 from ocv.errors import OCVError, ValidationError
+from ocv.i18n import translate
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,9 @@ def init_error_handlers(app: Flask) -> None:
         extra: dict[str, object] = dict(error.details)
         if isinstance(error, ValidationError) and error.fields:
             extra["fields"] = error.fields
-        return error_response(error.http_status, error.message, **extra)
+        # The API keeps the service's English; a page speaks the reader's language.
+        message = error.message if wants_json() else translate(error.message)
+        return error_response(error.http_status, message, **extra)
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError) -> tuple[Response | str, int]:

@@ -206,10 +206,25 @@ class NewVoter(msgspec.Struct):
     )
 
 
+class OpenedReview(msgspec.Struct):
+    review: Annotated[
+        int, msgspec.Meta(description="The review's number (its page: /elections/<code>/reviews).")
+    ]
+    candidate: Annotated[str, msgspec.Meta(description="The registration number the new voter looks like.")]
+    score: Annotated[int, msgspec.Meta(description="Name similarity in percent.")]
+
+
 class Enrolled(msgspec.Struct):
     reg_no: Annotated[str, msgspec.Meta(description="The new registration number.")]
     status: models.VoterStatus
     station: str
+    duplicate_reviews: Annotated[
+        list[OpenedReview],
+        msgspec.Meta(
+            description="Likely duplicates found at enrolment: a review was opened for each, and an"
+            " officer decides whether the two entries are the same person. Empty for most voters."
+        ),
+    ] = []
 
 
 NEW_VOTER = {
@@ -233,7 +248,12 @@ NEW_VOTER = {
         201: Answer(
             Enrolled,
             description="Enrolled: the registration number and the station.",
-            example={"reg_no": "AQFWHMX8P", "status": "registered", "station": "DE-BER-01"},
+            example={
+                "reg_no": "AQFWHMX8P",
+                "status": "registered",
+                "station": "DE-BER-01",
+                "duplicate_reviews": [{"review": 12, "candidate": "K7M4QX9T2", "score": 93}],
+            },
         )
     },
     errors=(NotFound, ValidationError, DuplicateDocument, StationFull, WrongPhase),
@@ -245,7 +265,16 @@ def enrol(code: str, actor: Actor, body: NewVoter) -> Enrolled:
     session = request_session()
     election = service.get_election(session, code)
     voter = service.enrol(session, current_settings(), actor, election, msgspec.to_builtins(body))
-    return Enrolled(reg_no=voter.reg_no, status=models.VoterStatus(voter.status), station=voter.station.code)
+    reviews = [
+        OpenedReview(review=r.id, candidate=r.candidate.reg_no, score=r.score)
+        for r in service.open_reviews_of(session, actor, voter)
+    ]
+    return Enrolled(
+        reg_no=voter.reg_no,
+        status=models.VoterStatus(voter.status),
+        station=voter.station.code,
+        duplicate_reviews=reviews,
+    )
 
 
 # --- voter self-check ----------------------------------------------------------------------

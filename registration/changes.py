@@ -25,9 +25,11 @@ from registration.models import (
     ElectionStatus,
     ReviewStatus,
     Voter,
+    VoterDocument,
     VoterHistory,
     VoterStatus,
 )
+from registration.privacy import document_keys, normalize_number
 from registration.setup import require_status
 from registration.voter_data import VoterData
 
@@ -50,6 +52,16 @@ def open_reviews(session: Session, officer: Actor, election: Election) -> Sequen
     return session.scalars(
         select(DuplicateReview)
         .where(DuplicateReview.election_id == election.id, DuplicateReview.status == ReviewStatus.OPEN)
+        .order_by(DuplicateReview.id)
+    ).all()
+
+
+def open_reviews_of(session: Session, officer: Actor, voter: Voter) -> Sequence[DuplicateReview]:
+    """The open reviews of a newly enrolled voter: whom the voter may be a duplicate of."""
+    authorize(officer, Permission.REGISTER_VOTERS)
+    return session.scalars(
+        select(DuplicateReview)
+        .where(DuplicateReview.voter_id == voter.id, DuplicateReview.status == "open")
         .order_by(DuplicateReview.id)
     ).all()
 
@@ -111,16 +123,36 @@ def get_voter(session: Session, officer: Actor, election: Election, reg_no: str)
 
 
 def search_voters(
-    session: Session, officer: Actor, election: Election, query: str, limit: int = 50
+    session: Session,
+    officer: Actor,
+    election: Election,
+    query: str,
+    limit: int = 50,
+    settings: Settings | None = None,
 ) -> Sequence[Voter]:
-    """By registration number, or by the start of the family or given name."""
+    """By registration number, by a document's number (with `settings`: numbers are stored
+    only sealed and hashed, so the query is hashed for each accepted type), or by the start
+    of the family or given name."""
     authorize(officer, Permission.REGISTER_VOTERS)
     if regno.is_valid(query):
         return session.scalars(
             select(Voter).where(Voter.election_id == election.id, Voter.reg_no == regno.normalize(query))
         ).all()
+    found: list[Voter] = []
+    number = normalize_number(query)
+    if settings is not None and 4 <= len(number) <= 32 and any(ch.isdigit() for ch in number):
+        keys = document_keys(settings.key_secret)
+        hashes = [keys.number_hash(election.code, kind, number) for kind in election.accepted_documents]
+        found = list(
+            session.scalars(
+                select(Voter)
+                .join(VoterDocument, VoterDocument.voter_id == Voter.id)
+                .where(VoterDocument.election_id == election.id, VoterDocument.number_hash.in_(hashes))
+                .order_by(Voter.family_name, Voter.given_name)
+            ).unique()
+        )
     pattern = query.strip().lower().replace("%", "").replace("_", "") + "%"
-    return session.scalars(
+    by_name = session.scalars(
         select(Voter)
         .where(
             Voter.election_id == election.id,
@@ -129,6 +161,7 @@ def search_voters(
         .order_by(Voter.family_name, Voter.given_name)
         .limit(limit)
     ).all()
+    return [*found, *(v for v in by_name if v not in found)][:limit]
 
 
 def correct(

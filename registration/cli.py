@@ -52,7 +52,7 @@ def advance(code: str, phase: str) -> None:
     with database(current_app).transaction() as session:
         election = service.advance(session, operator(), service.get_election(session, code), PHASES[phase])
         suffix = f"; list digest {election.frozen_digest}" if election.frozen_digest else ""
-        click.echo(f"{election.code} is now {election.status}{suffix}")
+        click.echo(f"{election.code} is now in its {election.status.replace('_', ' ')} phase{suffix}")
 
 
 @election_cli.command("show")

@@ -53,6 +53,7 @@ class Definition:
     constituencies: dict[str, int]  # code → id
     countries: dict[str, int]  # code → id
     stations: dict[str, tuple[int, str, str]]  # code → (id, country code, case-folded city)
+    cities: dict[tuple[str, str], str]  # (country code, case-folded city) → the city's name
 
     @classmethod
     def load(cls, session: Session, election: Election) -> Definition:
@@ -76,6 +77,7 @@ class Definition:
             self.constituencies.keys(),
             self.countries.keys(),
             {code: country for code, (_, country, _) in self.stations.items()},
+            self.cities,
         )
 
     def city_stations(self, country: str, city: str | None) -> list[int]:
@@ -107,6 +109,7 @@ class ElectionIndex:
             {code: c.id for code, c in self.constituencies.items()},
             {code: c.id for code, c in self.countries.items()},
             {code: (s.id, s.country.code, s.city.casefold()) for code, s in self.stations.items()},
+            {(s.country.code, s.city.casefold()): s.city for s in self.stations.values()},
         )
 
     def validate(self, raw: dict[str, Any]) -> VoterData:

@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
+    Field,
     FieldList,
     Form,
     FormField,
@@ -20,9 +21,21 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Optional
 
+from ocv.errors import ValidationError
 from ocv.text import Text
 
 DOCUMENT_SLOTS = 2
+
+
+class CheckedByTheService:
+    """A required field whose check is the service's (registration.voter_data): marks the
+    field required, and lets the form reach the service, so that every problem of the voter
+    is reported at once and in the service's words."""
+
+    field_flags = {"required": True}
+
+    def __call__(self, form: object, field: Field) -> None:
+        return None
 
 
 class SelfCheckForm(FlaskForm):
@@ -34,7 +47,7 @@ class SelfCheckForm(FlaskForm):
             "autocapitalize": "characters",
             "spellcheck": "false",
             "dir": "ltr",
-            "placeholder": "K7M-4QX-9",
+            "placeholder": "K7M-4QX-9T2",
         },
     )
     date_of_birth = DateField(_l("Date of birth"), validators=[DataRequired()])
@@ -46,11 +59,11 @@ class EnrolForm(FlaskForm):
 
     family_name = StringField(
         _l("Family name"),
-        validators=[DataRequired(), Text(max=100)],
+        validators=[CheckedByTheService(), Text(max=100)],
         render_kw={"autofocus": True, "autocomplete": "off"},
     )
     given_name = StringField(
-        _l("Given name"), validators=[DataRequired(), Text(max=100)], render_kw={"autocomplete": "off"}
+        _l("Given name"), validators=[CheckedByTheService(), Text(max=100)], render_kw={"autocomplete": "off"}
     )
     father_name = StringField(_l("Father's name"), validators=[Optional(), Text(max=100)])
     grandfather_name = StringField(_l("Grandfather's name"), validators=[Optional(), Text(max=100)])
@@ -59,16 +72,29 @@ class EnrolForm(FlaskForm):
         validators=[Optional(), Text(max=300)],
         render_kw={"dir": "auto"},
     )
-    date_of_birth = DateField(_l("Date of birth"), validators=[DataRequired()])
+    # One text box, typed as on the document: a browser's date input takes a tab stop per
+    # part (and a picker button), and orders the parts by the browser's language.
+    date_of_birth = StringField(
+        _l("Date of birth (YYYY-MM-DD)"),
+        validators=[CheckedByTheService(), Text(max=32)],
+        render_kw={
+            "inputmode": "numeric",
+            "placeholder": "YYYY-MM-DD",
+            "autocomplete": "off",
+            "dir": "ltr",
+            "maxlength": 10,
+        },
+    )
     sex = SelectField(_l("Sex"), choices=[], validators=[Optional()])
-    constituency = SelectField(_l("Home constituency"), choices=[])
-    host_country = SelectField(_l("Host country"), choices=[])
+    # No default: the officer chooses for each voter (the first in a list is wrong for most).
+    constituency = SelectField(_l("Home constituency"), choices=[], validators=[CheckedByTheService()])
+    host_country = SelectField(_l("Host country"), choices=[], validators=[CheckedByTheService()])
     city = StringField(_l("City of residence"), validators=[Optional(), Text(max=100)])
     station = SelectField(_l("Station (leave empty to assign by city)"), choices=[], validators=[Optional()])
-    doc1_type = SelectField(_l("Document"), choices=[])
+    doc1_type = SelectField(_l("Document"), choices=[], validators=[CheckedByTheService()])
     doc1_number = StringField(
         _l("Document number"),
-        validators=[Optional(), Text(max=40)],
+        validators=[CheckedByTheService(), Text(max=40)],
         render_kw={"autocomplete": "off", "autocapitalize": "characters"},
     )
     doc2_type = SelectField(_l("Second document"), choices=[], validators=[Optional()])
@@ -81,12 +107,47 @@ class EnrolForm(FlaskForm):
     email = StringField(_l("E-mail"), validators=[Optional(), Text(max=200)], render_kw={"type": "email"})
     submit = SubmitField(_l("Enrol"))
 
+    # The order of the page, which Tab follows and the error summary lists.
+    ORDER = (
+        "family_name",
+        "given_name",
+        "father_name",
+        "grandfather_name",
+        "names_original_script",
+        "date_of_birth",
+        "sex",
+        "doc1_type",
+        "doc1_number",
+        "doc2_type",
+        "doc2_number",
+        "constituency",
+        "host_country",
+        "city",
+        "station",
+        "phone",
+        "email",
+    )
+
+    def ordered(self) -> list[Field]:
+        return [getattr(self, name) for name in self.ORDER]
+
+    def _slots(self) -> list[int]:
+        """The document slots sent to the service, in order: the first always (it is
+        required), the second when anything of it is filled in."""
+        return [
+            i
+            for i in range(1, DOCUMENT_SLOTS + 1)
+            if i == 1 or getattr(self, f"doc{i}_type").data or getattr(self, f"doc{i}_number").data
+        ]
+
     def voter_data(self) -> dict[str, object]:
         """The raw voter for the service, in the API's shape."""
         documents = [
-            {"type": getattr(self, f"doc{i}_type").data, "number": getattr(self, f"doc{i}_number").data}
-            for i in range(1, DOCUMENT_SLOTS + 1)
-            if getattr(self, f"doc{i}_number").data
+            {
+                "type": getattr(self, f"doc{i}_type").data or "",
+                "number": getattr(self, f"doc{i}_number").data or "",
+            }
+            for i in self._slots()
         ]
         fields = (
             "given_name",
@@ -107,15 +168,41 @@ class EnrolForm(FlaskForm):
         raw["documents"] = documents
         return raw
 
+    def show_errors(self, error: ValidationError) -> None:
+        """The service's problems at the fields they are about; a document's at its slot
+        (a repeated type at the type, anything else at the number)."""
+        for name, messages in error.fields.items():
+            if name != "documents" and hasattr(self, name):
+                field = getattr(self, name)
+                field.errors = [*field.errors, *messages]
+        placed = getattr(error, "documents_at", None) or {0: error.fields.get("documents", [])}
+        slots = self._slots()
+        for position, messages in placed.items():
+            slot = slots[position] if position < len(slots) else 1
+            for message in messages:
+                name = f"doc{slot}_type" if message.startswith("Only one") else f"doc{slot}_number"
+                field = getattr(self, name)
+                field.errors = [*field.errors, message]
+
+    def focus_first_error(self) -> Field | None:
+        """After a refusal the focus goes to the first wrong field, not the first field."""
+        wrong = next((f for f in self.ordered() if f.errors), None)
+        if wrong is not None:
+            self.family_name.render_kw = {
+                k: v for k, v in (self.family_name.render_kw or {}).items() if k != "autofocus"
+            }
+            wrong.render_kw = {**(wrong.render_kw or {}), "autofocus": True}
+        return wrong
+
 
 class ReasonForm(FlaskForm):
-    reason = StringField(_l("Reason"), validators=[DataRequired(), Text(max=500)])
+    reason = StringField(_l("Reason"), validators=[DataRequired(_l("Give a reason.")), Text(max=500)])
     submit = SubmitField(_l("Confirm"))
 
 
 class TransferForm(FlaskForm):
     station = SelectField(_l("New station"), choices=[])
-    reason = StringField(_l("Reason"), validators=[DataRequired(), Text(max=500)])
+    reason = StringField(_l("Reason"), validators=[DataRequired(_l("Give a reason.")), Text(max=500)])
     submit = SubmitField(_l("Transfer"))
 
 

@@ -401,6 +401,8 @@ _SLOT_PENALTY = 0.2
 # where a near miss (Ahmed/Hamid, 0.92 by Jaro-Winkler) could pass for a match.
 _KEY_MISMATCH = 0.9
 _SWAPPED = 0.98
+# What a different spelling of the same skeleton costs: far less than a vowel clash.
+_RESPELT = 0.02
 
 
 # Keys come from a small vocabulary of names, so pairs of them repeat across a registry.
@@ -416,7 +418,10 @@ def _part_similarity(x: str, y: str) -> float:
         fx, fy = sorted((fold(x), fold(y)))
         return 1.0 if fx == fy else _KEY_MISMATCH * _jaro_winkler(fx, fy)
     clashes = sum(pair not in _COMPATIBLE for pair in zip(slots_x, slots_y, strict=True))
-    return max(0.0, 1.0 - _SLOT_PENALTY * clashes)
+    # 1 only for the same spelling: Fatima/Fatma are one name, but an officer comparing two
+    # records is told they are written differently (a review page never says 100% for them).
+    respelt = _RESPELT if fold(x) != fold(y) else 0.0
+    return max(0.0, 1.0 - _SLOT_PENALTY * clashes - respelt)
 
 
 def _combine(scores: list[float]) -> float:

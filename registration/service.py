@@ -17,6 +17,7 @@ from registration.changes import (
     correct,
     get_voter,
     open_reviews,
+    open_reviews_of,
     reinstate,
     resolve_review,
     search_voters,
@@ -87,6 +88,7 @@ __all__ = [
     "notify_objection",
     "objections_of",
     "open_reviews",
+    "open_reviews_of",
     "registry_counts",
     "reinstate",
     "reply_to_objection",
@@ -105,7 +107,8 @@ __all__ = [
 def advance(session: Session, actor: Actor, election: Election, to: str) -> Election:
     """Move to the next phase; exhibition publishes the provisional lists, freezing the
     final ones, and freezing waits until every objection and duplicate review is settled."""
-    if to == ElectionStatus.FROZEN:
+    # Only from the exhibition: from any other phase the lifecycle's own refusal names it.
+    if to == ElectionStatus.FROZEN and election.status == ElectionStatus.EXHIBITION:
         pending = undecided_objections(session, election) + len(
             session.scalars(
                 select(DuplicateReview.id).where(
@@ -114,7 +117,10 @@ def advance(session: Session, actor: Actor, election: Election, to: str) -> Elec
             ).all()
         )
         if pending:
-            raise WrongPhase(f"{pending} objection(s) or duplicate review(s) are still open.")
+            raise WrongPhase(
+                f"The list cannot be frozen yet: {pending} objection(s) or duplicate review(s) are"
+                " still open; decide them first."
+            )
     _advance(session, actor, election, to)
     if to == ElectionStatus.EXHIBITION:
         lists.publish(session, actor, election, "exhibition")

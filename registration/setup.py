@@ -41,7 +41,8 @@ def require_status(election: Election, *allowed: ElectionStatus) -> None:
     if election.status not in allowed:
         wanted = " or ".join(s.replace("_", " ") for s in allowed)
         raise WrongPhase(
-            f"Election {election.code} is in {election.status.replace('_', ' ')}; this needs {wanted}."
+            f"Election {election.code} is in its {election.status.replace('_', ' ')} phase;"
+            f" this is done only in the {wanted} phase."
         )
 
 
@@ -255,8 +256,11 @@ def advance(session: Session, actor: Actor, election: Election, to: str) -> Elec
     target = ElectionStatus(to) if to in ElectionStatus.__members__.values() else None
     if target is None or NEXT_STATUS.get(current) != target:
         nxt = NEXT_STATUS.get(current)
+        if nxt is None:
+            raise WrongPhase(f"Election {election.code} is frozen, which is final.")
         raise WrongPhase(
-            f"Election {election.code} is in {current}; it can only move to {nxt or 'nothing: it is final'}."
+            f"Election {election.code} is in its {current.value.replace('_', ' ')} phase;"
+            f" it can only move to the {nxt.value.replace('_', ' ')} phase next."
         )
     now = utcnow()
     if target is ElectionStatus.REGISTRATION_OPEN:

@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
@@ -16,10 +17,11 @@ from ocv.auth.forms import ActionForm
 from ocv.auth.permissions import Permission
 from ocv.bounds import INT64_MAX
 from ocv.db import request_session
-from ocv.errors import NotFound, ValidationError
+from ocv.errors import NotFound, OCVError, ValidationError
+from ocv.i18n import register_messages, translate
 from ocv.text import TextError, clean
 from ocv.web import current_settings, parse_json, show_errors, signed_in_actor
-from registration import regno, self_check_limits, service
+from registration import messages, regno, self_check_limits, service
 from registration.errors import MistypedRegNo
 from registration.forms import (
     ElectionFileForm,
@@ -31,56 +33,14 @@ from registration.forms import (
     SelfCheckForm,
     TransferForm,
 )
-from registration.models import Election, ElectionStatus
+from registration.history import history_of
+from registration.models import Election, ElectionStatus, Objection, Voter
+from registration.vocabulary import CHOOSE, SEXES, closed_notice, phase_name, term
 
 bp = Blueprint("registration", __name__, template_folder="templates")
-
-# The phases as people read them, in every page and message that names one.
-PHASES = {
-    ElectionStatus.SETUP: _l("setup"),
-    ElectionStatus.REGISTRATION_OPEN: _l("registration open"),
-    ElectionStatus.EXHIBITION: _l("exhibition"),
-    ElectionStatus.FROZEN: _l("frozen"),
-}
-
-# The words the registry stores (statuses, decisions, history, documents) as people read
-# them; the English is the stored word itself, so what officers learnt stays true.
-TERMS = {
-    "registered": _l("registered"),
-    "cancelled": _l("cancelled"),
-    "filed": _l("filed"),
-    "notified": _l("notified"),
-    "replied": _l("replied"),
-    "decided": _l("decided"),
-    "upheld": _l("upheld"),
-    "dismissed": _l("dismissed"),
-    "enrolled": _l("enrolled"),
-    "imported": _l("imported"),
-    "corrected": _l("corrected"),
-    "transferred": _l("transferred"),
-    "reinstated": _l("reinstated"),
-    "passport": _l("passport"),
-    "national_id": _l("national ID"),
-}
-
-SEXES = [
-    SelectChoice("", "—"),
-    SelectChoice("F", _l("female")),
-    SelectChoice("M", _l("male")),
-    SelectChoice("X", _l("other")),
-]
-
-
-@bp.app_template_filter("phase")
-def phase_name(status: str) -> str:
-    """The display name of an election phase, in the reader's language."""
-    return str(PHASES[ElectionStatus(status)])
-
-
-@bp.app_template_filter("term")
-def term(word: str) -> str:
-    """A stored word in the reader's language; one the list does not know, as it is."""
-    return str(TERMS.get(word, word))
+bp.add_app_template_filter(phase_name, "phase")
+bp.add_app_template_filter(term, "term")
+register_messages(messages.TEMPLATES, messages.words(phase_name, term))
 
 
 @bp.app_template_filter("regno")
@@ -194,13 +154,19 @@ def advance(code: str, phase: str) -> Response:
 def _enrol_form(e: Election) -> EnrolForm:
     form = EnrolForm()
     form.sex.choices = SEXES
-    form.constituency.choices = [SelectChoice(c.code, f"{c.name} ({c.code})") for c in e.constituencies]
-    form.host_country.choices = [SelectChoice(c.code, f"{c.name} ({c.code})") for c in e.countries]
+    form.constituency.choices = [
+        SelectChoice("", str(CHOOSE)),
+        *(SelectChoice(c.code, f"{c.name} ({c.code})") for c in e.constituencies),
+    ]
+    form.host_country.choices = [
+        SelectChoice("", str(CHOOSE)),
+        *(SelectChoice(c.code, f"{c.name} ({c.code})") for c in e.countries),
+    ]
     form.station.choices = [
         SelectChoice("", "—"),
         *(SelectChoice(s.code, f"{s.code} · {s.city}") for s in e.stations),
     ]
-    documents = [SelectChoice(d, term(d).replace("_", " ")) for d in e.accepted_documents]
+    documents = [SelectChoice(d, term(d)) for d in e.accepted_documents]
     form.doc1_type.choices = documents
     form.doc2_type.choices = [SelectChoice("", "—"), *documents]
     return form
@@ -208,16 +174,21 @@ def _enrol_form(e: Election) -> EnrolForm:
 
 @bp.route("/elections/<code>/enrol", methods=["GET", "POST"])
 @login_required
-def enrol(code: str) -> Response | str:
+def enrol(code: str) -> Response | str | tuple[str, int]:
     user = _officer()
     e = _election(code)
     form = _enrol_form(e)
     duplicate_of = None
-    if form.validate_on_submit():
+    closed = closed_notice(e, ElectionStatus.REGISTRATION_OPEN)
+    status = 200
+    if closed is None and form.validate_on_submit():
         try:
             voter = service.enrol(request_session(), current_settings(), user, e, form.voter_data())
         except service.DuplicateDocument as error:
             duplicate_of = error.duplicate_of
+            form.doc1_number.errors = [
+                _("This document is registered already, to %(reg_no)s.", reg_no=regno_display(duplicate_of))
+            ]
             flash(
                 _(
                     "This document is registered already, to %(reg_no)s.",
@@ -226,8 +197,13 @@ def enrol(code: str) -> Response | str:
                 "error",
             )
         except ValidationError as error:
-            show_errors(form, error)
+            form.show_errors(error)
+            status = 422
+        except OCVError as error:  # a phase changed meanwhile, a full station: said on the form
+            flash(translate(error.message), "error")
+            status = error.http_status
         else:
+            reviews = service.open_reviews_of(request_session(), user, voter)
             flash(
                 _(
                     "Enrolled %(name)s: %(reg_no)s at %(station)s.",
@@ -237,15 +213,33 @@ def enrol(code: str) -> Response | str:
                 ),
                 "success",
             )
+            if reviews:
+                flash(
+                    _(
+                        "This voter looks like %(others)s: a duplicate review was opened.",
+                        others=", ".join(regno.format(r.candidate.reg_no) for r in reviews),
+                    ),
+                    "warning",
+                )
             # A fresh form for the next person in the queue.
             return redirect(url_for("registration.enrol", code=code, last=voter.reg_no))
-    return render_template(
+    if closed is not None and form.is_submitted():
+        status = 409  # posted anyway (a page opened before the phase changed): kept, refused
+    elif form.is_submitted() and form.errors:
+        status = 422
+    form.focus_first_error()
+    page = render_template(
         "registration/enrol.html",
         election=e,
         form=form,
         duplicate_of=duplicate_of,
         last=request.args.get("last"),
+        closed=closed,
+        hints={
+            "city": _("Places the voter at a station in that city; a city without a station is refused."),
+        },
     )
+    return (page, status) if status != 200 else page
 
 
 @bp.get("/elections/<code>/voters")
@@ -254,72 +248,108 @@ def voters(code: str) -> str:
     _officer()
     e = _election(code)
     query = _search_text(request.args.get("q", ""))
-    found = service.search_voters(request_session(), signed_in_actor(), e, query) if query else []
+    found = (
+        service.search_voters(request_session(), signed_in_actor(), e, query, settings=current_settings())
+        if query
+        else []
+    )
     return render_template("registration/voters.html", election=e, query=query, voters=found)
 
 
-# The voter's page holds three forms: prefixes keep their fields' ids (and so the labels
+# The voter's page holds several forms: prefixes keep their fields' ids (and so the labels
 # that name them) apart, where "reason" and "submit" would otherwise appear twice.
-@bp.route("/elections/<code>/voters/<reg_no>", methods=["GET"])
-@login_required
-def voter(code: str, reg_no: str) -> str:
-    user = _officer()
-    e = _election(code)
-    v = service.get_voter(request_session(), user, e, reg_no)
-    transfer_form = TransferForm(prefix="transfer")
-    transfer_form.station.choices = [
+VOTER_ACTIONS = ("cancel", "reinstate", "transfer", "object")
+
+
+def _voter_forms(e: Election, v: Voter, posted: str | None = None) -> dict[str, FlaskForm]:
+    prefixes = {"cancel": "change", "reinstate": "change", "object": "objection", "transfer": "transfer"}
+
+    def form(cls: type[FlaskForm], action: str) -> FlaskForm:
+        # Only the posted form reads the request: the others start empty.
+        prefix = prefixes[action]
+        return cls(prefix=prefix) if action == posted else cls(formdata=None, prefix=prefix)
+
+    transfer = form(TransferForm, "transfer")
+    transfer.station.choices = [
         SelectChoice(s.code, f"{s.code} · {s.city}") for s in e.stations if s.id != v.station_id
     ]
-    return render_template(
+    # Cancel and reinstate share a prefix: a page shows only the one the voter's status allows.
+    cancel = form(ReasonForm, "cancel")
+    cancel.submit.label.text = _l("Cancel this registration")
+    reinstate = form(ReasonForm, "reinstate")
+    reinstate.submit.label.text = _l("Reinstate this registration")
+    return {
+        "transfer": transfer,
+        "cancel": cancel,
+        "reinstate": reinstate,
+        "object": form(ObjectionForm, "object"),
+    }
+
+
+def _voter_page(e: Election, v: Voter, forms: dict[str, FlaskForm], status: int = 200) -> tuple[str, int]:
+    user = signed_in_actor()
+    objections = [o for o in service.objections_of(request_session(), user, e) if o.voter_id == v.id]
+    page = render_template(
         "registration/voter.html",
         election=e,
         voter=v,
-        reason_form=ReasonForm(prefix="change"),
-        transfer_form=transfer_form,
-        objection_form=ObjectionForm(prefix="objection"),
-        objections=[o for o in service.objections_of(request_session(), user, e) if o.voter_id == v.id],
+        forms=forms,
+        objections=objections,
+        history=history_of(v, objections),
     )
+    return page, status
+
+
+@bp.route("/elections/<code>/voters/<reg_no>", methods=["GET"])
+@login_required
+def voter(code: str, reg_no: str) -> tuple[str, int]:
+    user = _officer()
+    e = _election(code)
+    v = service.get_voter(request_session(), user, e, reg_no)
+    return _voter_page(e, v, _voter_forms(e, v))
 
 
 @bp.post("/elections/<code>/voters/<reg_no>/<any(cancel, reinstate, transfer, object):action>")
 @login_required
-def voter_action(code: str, reg_no: str, action: str) -> Response:
+def voter_action(code: str, reg_no: str, action: str) -> Response | tuple[str, int]:
     user = _officer()
     session = request_session()
     e = _election(code)
     v = service.get_voter(session, user, e, reg_no)
-    done = False
+    forms = _voter_forms(e, v, posted=action)
+    form = forms[action]
     if action == "transfer":
-        transfer_form = TransferForm(prefix="transfer")
-        transfer_form.station.choices = [SelectChoice(s.code, s.code) for s in e.stations]
-        if done := transfer_form.validate_on_submit():
-            service.transfer(
-                session, user, v, transfer_form.station.data or "", transfer_form.reason.data or ""
-            )
-    elif action == "object":
-        objection_form = ObjectionForm(prefix="objection")
-        if done := objection_form.validate_on_submit():
-            service.file_objection(
-                session, user, v, objection_form.grounds.data or "", objection_form.filed_by.data or ""
-            )
-    else:
-        reason_form = ReasonForm(prefix="change")
-        if done := reason_form.validate_on_submit():
-            change = service.cancel if action == "cancel" else service.reinstate
-            change(session, user, v, reason_form.reason.data or "")
-    if done:
-        flash(_("Recorded."), "success")
-    else:
-        flash(_("Give a reason."), "error")
+        form.station.choices = [SelectChoice(s.code, s.code) for s in e.stations]
+    if not form.validate_on_submit():
+        return _voter_page(e, v, forms, 422)
+    try:
+        if action == "transfer":
+            service.transfer(session, user, v, form.station.data or "", form.reason.data or "")
+        elif action == "object":
+            service.file_objection(session, user, v, form.grounds.data or "", form.filed_by.data or "")
+        elif action == "cancel":
+            service.cancel(session, user, v, form.reason.data or "")
+        else:
+            service.reinstate(session, user, v, form.reason.data or "")
+    except OCVError as error:
+        # The page again, with the message at the form and what was typed kept.
+        # (a flash: the voter's status may have changed meanwhile, and its form with it).
+        session.refresh(v)
+        flash(translate(error.message), "error")
+        return _voter_page(e, v, forms, error.http_status)
+    flash(_("Recorded."), "success")
     return redirect(url_for("registration.voter", code=code, reg_no=reg_no))
 
 
 @bp.get("/elections/<code>/voters/<reg_no>/card")
 @login_required
-def card(code: str, reg_no: str) -> str:
+def card(code: str, reg_no: str) -> Response | str:
     user = _officer()
     e = _election(code)
     v = service.get_voter(request_session(), user, e, reg_no)
+    if v.status != "registered":
+        flash(_("A cancelled registration has no card."), "error")
+        return redirect(url_for("registration.voter", code=code, reg_no=reg_no))
     qr = segno.make(f"OCV:{e.code}:{v.reg_no}", error="q").svg_data_uri(scale=4)
     return render_template("registration/card.html", election=e, voter=v, qr=qr)
 
@@ -367,9 +397,15 @@ def reviews(code: str) -> Response | str:
     if posted is not None:
         form = forms[posted] = _review_form(posted, posted=True)
         if form.validate_on_submit():
-            service.resolve_review(session, user, posted, form.decision.data or "", form.reason.data or "")
-            flash(_("Resolved."), "success")
-            return redirect(url_for("registration.reviews", code=code))
+            try:
+                service.resolve_review(
+                    session, user, posted, form.decision.data or "", form.reason.data or ""
+                )
+            except ValidationError as error:  # the page again, the reason typed kept
+                show_errors(form, error)
+            else:
+                flash(_("Resolved."), "success")
+                return redirect(url_for("registration.reviews", code=code))
     return render_template(
         "registration/reviews.html",
         election=e,
@@ -380,10 +416,19 @@ def reviews(code: str) -> Response | str:
     )
 
 
-def _objection_form(objection_id: int, posted: bool) -> ObjectionStepForm:
-    form = ObjectionStepForm(request.form if posted else None, prefix=f"objection-{objection_id}")
+# The steps open at each status: after the notice, the voter's reply, or a decision when
+# no reply came in time (the notice's deadline passed).
+OBJECTION_STEPS = {"filed": ("notify",), "notified": ("reply", "decide"), "replied": ("decide",)}
+
+
+def _objection_form(objection: Objection, step: str, posted: bool) -> ObjectionStepForm:
+    # The usual next step has the objection's prefix; the other (a decision without a reply)
+    # one of its own, so that no id appears twice.
+    usual = OBJECTION_STEPS.get(objection.status, ("",))[0] == step
+    prefix = f"objection-{objection.id}" if usual else f"objection-{objection.id}-{step}"
+    form = ObjectionStepForm(request.form if posted else None, prefix=prefix)
     form.decision.choices = [
-        SelectChoice("", "—"),
+        SelectChoice("", str(CHOOSE)),
         SelectChoice("dismissed", _l("dismissed: the entry stays")),
         SelectChoice("upheld", _l("upheld: the entry is cancelled")),
     ]
@@ -392,34 +437,46 @@ def _objection_form(objection_id: int, posted: bool) -> ObjectionStepForm:
 
 @bp.route("/elections/<code>/objections", methods=["GET", "POST"])
 @login_required
-def objection_list(code: str) -> Response | str:
+def objection_list(code: str) -> Response | str | tuple[str, int]:
     user = _officer()
     session = request_session()
     e = _election(code)
     posted = _posted_item("objection")
-    forms: dict[int, ObjectionStepForm] = {}
-    if posted is not None:
-        form = forms[posted] = _objection_form(posted, posted=True)
+    posted_step = request.form.get("step") if posted is not None else None
+    forms: dict[tuple[int, str], ObjectionStepForm] = {}
+    status = 200
+    if posted is not None and posted_step in ("notify", "reply", "decide"):
+        o = service.get_objection(session, user, posted)
+        form = forms[posted, posted_step] = _objection_form(o, posted_step, posted=True)
         if form.validate_on_submit():
-            o = service.get_objection(session, user, posted)
             text = form.text.data or ""
-            step = request.form.get("step")
-            if step == "notify":
-                service.notify_objection(session, user, o, text)
-            elif step == "reply":
-                service.reply_to_objection(session, user, o, text)
-            elif step == "decide":
-                service.decide_objection(session, user, o, form.decision.data or "", text)
-            flash(_("Recorded."), "success")
-            return redirect(url_for("registration.objection_list", code=code))
-    return render_template(
-        "registration/objections.html",
-        election=e,
-        objections=[
-            (o, forms[o.id] if o.id in forms else _objection_form(o.id, posted=False))
-            for o in service.objections_of(session, user, e)
-        ],
-    )
+            try:
+                if posted_step == "notify":
+                    service.notify_objection(session, user, o, text)
+                elif posted_step == "reply":
+                    service.reply_to_objection(session, user, o, text)
+                else:
+                    service.decide_objection(session, user, o, form.decision.data or "", text)
+            except ValidationError as error:
+                show_errors(form, error)
+                for name, messages in error.fields.items():
+                    if name == "reason":
+                        form.text.errors = [*form.text.errors, *messages]
+            except OCVError as error:
+                form.form_errors.append(translate(error.message))
+            else:
+                flash(_("Recorded."), "success")
+                return redirect(url_for("registration.objection_list", code=code))
+        status = 422
+    items = []
+    for o in service.objections_of(session, user, e):
+        steps = [
+            (step, forms.get((o.id, step)) or _objection_form(o, step, posted=False))
+            for step in OBJECTION_STEPS.get(o.status, ())
+        ]
+        items.append((o, steps))
+    page = render_template("registration/objections.html", election=e, objections=items)
+    return (page, status) if status != 200 else page
 
 
 @bp.get("/elections/<code>/stations/<station>/list")

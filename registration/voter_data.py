@@ -68,6 +68,24 @@ def _text(
     return None
 
 
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _date(value: Any, problems: dict[str, list[str]]) -> dt.date | None:
+    """A date of birth: written YYYY-MM-DD, and a day the calendar has (1990-02-30 is not)."""
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    if not ISO_DATE.match(text):
+        problems.setdefault("date_of_birth", []).append("Use the form YYYY-MM-DD.")
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        problems.setdefault("date_of_birth", []).append(f"{text} is not a real date.")
+        return None
+
+
 def age_on(born: dt.date, day: dt.date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
@@ -78,8 +96,11 @@ def validate(
     constituencies: Set[str],
     countries: Set[str],
     stations: Mapping[str, str],
+    cities: Mapping[tuple[str, str], str] | None = None,
 ) -> VoterData:
-    """Check `raw` against the election; `stations` maps station code → country code."""
+    """Check `raw` against the election; `stations` maps station code → country code, and
+    `cities` maps the (country code, case-folded city) of every station to the city's name: a voter placed by
+    city must live in one of them, else the officer names the station (never a silent guess)."""
     problems: dict[str, list[str]] = {}
     given = _text(raw, "given_name", problems, True)
     family = _text(raw, "family_name", problems, True)
@@ -88,10 +109,7 @@ def validate(
     if not dob:
         problems.setdefault("date_of_birth", []).append("This is required.")
     else:
-        try:
-            born = dob if isinstance(dob, dt.date) else dt.date.fromisoformat(str(dob).strip())
-        except ValueError:
-            problems.setdefault("date_of_birth", []).append("Use the form YYYY-MM-DD.")
+        born = _date(dob, problems)
     if born is not None:
         age = age_on(born, election.polling_day)
         if age < election.minimum_age:
@@ -116,7 +134,8 @@ def validate(
         problems.setdefault("station", []).append(f"{station!r} is not a station of {election.code}.")
     elif station and country and stations[station] != country:
         problems.setdefault("station", []).append(f"Station {station} is not in {country}.")
-    documents = _documents(election, raw.get("documents"), problems)
+    at: dict[int, list[str]] = {}
+    documents = _documents(election, raw.get("documents"), problems, at)
     sex = _text(raw, "sex", problems, False, 1)
     if sex and sex.upper() not in SEXES:
         problems.setdefault("sex", []).append("Use F, M or X.")
@@ -131,8 +150,21 @@ def validate(
     grandfather = _text(raw, "grandfather_name", problems, False)
     original = _text(raw, "names_original_script", problems, False, 300)
     city = _text(raw, "city", problems, False)
+    if (
+        cities is not None
+        and city
+        and not station
+        and country in countries
+        and (country, city.casefold()) not in cities
+    ):
+        known = sorted({name for (k, _), name in cities.items() if k == country})
+        problems.setdefault("city", []).append(
+            f"No station is in {city} ({country}). Choose the station, or leave the city empty"
+            f" to place the voter at the least busy station in {country}"
+            + (f" (stations are in: {', '.join(known)})." if known else ".")
+        )
     if problems:
-        raise ValidationError("The voter's data has problems.", problems)
+        raise VoterDataError("The voter's data has problems.", problems, at)
     assert given is not None
     assert family is not None
     assert born is not None
@@ -154,35 +186,48 @@ def validate(
     )
 
 
-def _documents(election: Election, value: Any, problems: dict[str, list[str]]) -> tuple[Document, ...]:
+class VoterDataError(ValidationError):
+    """The voter's problems by field; `documents_at` places those of "documents" by the
+    position of the document in the list sent (0 for "none given"), for a form's slots."""
+
+    def __init__(
+        self, message: str, fields: dict[str, list[str]], documents_at: dict[int, list[str]]
+    ) -> None:
+        super().__init__(message, fields)
+        self.documents_at = documents_at
+
+
+def _documents(
+    election: Election, value: Any, problems: dict[str, list[str]], at: dict[int, list[str]]
+) -> tuple[Document, ...]:
+    def problem(position: int, message: str) -> None:
+        problems.setdefault("documents", []).append(message)
+        at.setdefault(position, []).append(message)
+
     if value in (None, ""):
         value = []
     if not isinstance(value, list | tuple):
-        problems.setdefault("documents", []).append("Must be a list of {type, number}.")
+        problem(0, "Must be a list of {type, number}.")
         return ()
     documents: list[Document] = []
-    for item in value:
+    for position, item in enumerate(value):
         if (
             not isinstance(item, Mapping)
             or not isinstance(item.get("type"), str)
             or not isinstance(item.get("number"), str)
         ):
-            problems.setdefault("documents", []).append("Each document needs a type and a number.")
+            problem(position, "Each document needs a type and a number.")
             continue
         kind, number = item["type"].strip().lower(), normalize_number(item["number"])
         if kind not in election.accepted_documents:
             accepted = ", ".join(election.accepted_documents)
-            problems.setdefault("documents", []).append(f"{kind!r} is not accepted; use {accepted}.")
+            problem(position, f"{kind!r} is not accepted; use {accepted}.")
         elif not 4 <= len(number) <= 32:
-            problems.setdefault("documents", []).append(
-                f"The {kind} number must have 4 to 32 letters or digits."
-            )
+            problem(position, f"The {kind} number must have 4 to 32 letters or digits.")
         elif any(d.type == kind for d in documents):
-            problems.setdefault("documents", []).append(f"Only one {kind} per voter.")
+            problem(position, f"Only one {kind} per voter.")
         else:
             documents.append(Document(kind, number))
     if len(documents) < election.documents_required and "documents" not in problems:
-        problems.setdefault("documents", []).append(
-            f"{election.documents_required} accepted document(s) required."
-        )
+        problem(0, f"{election.documents_required} accepted document(s) required.")
     return tuple(documents)

@@ -73,6 +73,9 @@ PAGES: tuple[Page, ...] = (
     Page("registration_import.upload", "/elections/{election}/import", OFFICER),
     Page("registration_import.job", "/elections/{election}/import/{job}", OFFICER),
     Page("registration_setup.edit", "/elections/{setup}/edit", ADMIN),
+    # A phase that forbids a form says so instead of offering it.
+    Page("registration.enrol", "/elections/{polled}/enrol", OFFICER),
+    Page("registration_import.upload", "/elections/{exhibited}/import", OFFICER),
     Page("polling.station_page", "/stations/DE-MUC-01?election={polled}&q={family_name}", PRESIDING),
     Page("polling.station_page", "/stations/DE-BER-01?election={polled}", PRESIDING),
     Page("polling.protocol", "/stations/DE-BER-01/protocol?election={polled}"),
@@ -96,6 +99,7 @@ NOT_PAGES: dict[str, str] = {
     "registration_api.election": "JSON",
     "registration_api.self_check": "JSON",
     "registration_import.rejected_rows": "a CSV download",
+    "registration_import.template": "a CSV download",
     "openapi.openapi_json": "JSON",
     "polling_api.status": "JSON",
     "polling_api.protocol": "JSON",

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from ocv.acting import Actor
 from ocv.auth import service as accounts
 from ocv.auth.forms import (
+    ROLE_LABELS,
     ActionForm,
     ChangePasswordForm,
     ConfirmPasswordForm,
@@ -30,6 +31,17 @@ from ocv.security import limiter
 from ocv.web import current_settings, show_errors, signed_in_actor, signed_in_user
 
 bp = Blueprint("auth", __name__)
+
+
+@bp.app_template_filter("role_name")
+def role_name(role: str) -> str:
+    """A role's name in the reader's language (the log and the API keep the stored word)."""
+    for known, label in ROLE_LABELS.items():
+        if known.value == role:
+            return str(label)
+    if role == "operator":  # the console's operator, in the log
+        return _("operator")
+    return role.replace("_", " ")
 
 
 def _me() -> User:

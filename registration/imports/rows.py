@@ -104,6 +104,7 @@ class Rules:
     constituencies: dict[str, int]  # code → row id
     countries: dict[str, int]  # code → row id
     stations: tuple[tuple[str, str], ...]  # (station code, country code)
+    cities: tuple[tuple[str, str, str], ...]  # (country code, case-folded city, city)
     key_secret: str
     election_id: int = 0
     now: Any = None  # the rows' timestamp, as the driver takes it
@@ -120,6 +121,9 @@ class Rules:
             constituencies={code: c.id for code, c in index.constituencies.items()},
             countries={code: c.id for code, c in index.countries.items()},
             stations=tuple(sorted((code, s.country.code) for code, s in index.stations.items())),
+            cities=tuple(
+                sorted({(s.country.code, s.city.casefold(), s.city) for s in index.stations.values()})
+            ),
             key_secret=key_secret,
             election_id=e.id,
             now=now,
@@ -189,6 +193,7 @@ class Checker:
         )
         self.rules = rules
         self.stations = dict(rules.stations)
+        self.cities = {(country, folded): city for country, folded, city in rules.cities}
         self.constituencies, self.countries = set(rules.constituencies), set(rules.countries)
         self.keys = DocumentKeys(rules.key_secret)
         self.text_columns = [(name, columns[name]) for name in TEXT_COLUMNS if name in columns]
@@ -216,7 +221,12 @@ class Checker:
             return [(line, "row", f"{len(values)} fields, but the header names {self.width} columns.")]
         try:
             data = validate(
-                self.election, self.raw(values), self.constituencies, self.countries, self.stations
+                self.election,
+                self.raw(values),
+                self.constituencies,
+                self.countries,
+                self.stations,
+                self.cities,
             )
         except ValidationError as error:
             return [(line, name, message) for name, messages in error.fields.items() for message in messages]

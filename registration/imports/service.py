@@ -90,7 +90,8 @@ class ImportRejected(ValidationError):
     def __init__(self, report: ImportReport) -> None:
         first = report.rejected[:10]
         super().__init__(
-            f"{report.rejected_rows} of {report.rows} rows were rejected; nothing was imported.",
+            f"{report.rejected_rows} of {report.rows} {'row was' if report.rows == 1 else 'rows were'}"
+            " rejected; nothing was imported.",
             {f"line {line}": [f"{name}: {message}"] for line, name, message in first},
         )
         self.report = report

@@ -92,7 +92,7 @@ def _election_action(page: Page, label: str) -> None:
 
 def _assigned(page: Page, station: str) -> str:
     """The 'voters / capacity' cell of a station on the election page."""
-    return page.inner_text(f"main table tr:has(td:text-is('{station}')) td:nth-child(5)").strip()
+    return page.inner_text(f"main table tr:has(td .code:text-is('{station}')) td:nth-child(5)").strip()
 
 
 def _enrolled(page: Page) -> str:
@@ -252,7 +252,7 @@ def test_a_registration_officer_runs_registration_to_the_frozen_list(
     officer.screenshot(path=screenshot_dir / "enrol-duplicate-document.png", full_page=True)
     # Nothing was enrolled, and the refused voter took no seat at the station.
     _open_election(officer)
-    assert "1 voters." in officer.inner_text("main .lead")
+    assert "1 voter." in officer.inner_text("main .lead")
     assert _assigned(officer, "DE-BER-01") == "1 / 5000"
 
     # 3b. The same person in another spelling, in another country: enrolled, and queued.
@@ -331,7 +331,7 @@ def test_a_registration_officer_runs_registration_to_the_frozen_list(
         ("8", "doc1_number"),
     ]
     problems = {line: message for line, _, message in shown}
-    assert problems["3"] == "Use the form YYYY-MM-DD."
+    assert problems["3"] == "1992-13-40 is not a real date."
     assert problems["4"] == f"'OV-XX' is not a constituency of {CODE}."
     assert problems["6"] == f"document already registered to {first}"
     assert problems["7"] == "Must be at least 18 on polling day (2027-04-18)."
@@ -433,9 +433,9 @@ def test_a_registration_officer_runs_registration_to_the_frozen_list(
     chief.screenshot(path=screenshot_dir / "election-frozen.png", full_page=True)
 
     _open_election(officer)
-    officer.click("main tr:has(td:text-is('DE-BER-01')) >> text=Voter list")
+    officer.click("main tr:has(td .code:text-is('DE-BER-01')) >> text=Voter list")
     officer.wait_for_url(f"**/elections/{CODE}/stations/DE-BER-01/list")
-    assert "phase: frozen · 1 voters" in officer.inner_text("main article")
+    assert "phase: frozen · 1 voter" in officer.inner_text("main article")
     station_digest = officer.inner_text("main p:has-text('List digest') code").strip()
     rows = [r.split("\t") for r in officer.locator("main table.list tbody tr").all_inner_texts()]
     assert rows == [["1", "Al-Hassan", "Mohammed", "Ibrahim", "1985-03-12", first]]
@@ -460,9 +460,9 @@ def test_a_registration_officer_runs_registration_to_the_frozen_list(
     assert final["stations"]["DE-BER-01"] == station_digest
     assert final["digest"] == frozen_digest
     assert final["voters"] == 2  # Al-Hassan and Dubois: the duplicate and Berg are cancelled
-    assert "chief (admin)" in final["head"]
+    assert "chief (Administrator)" in final["head"]
     decided = _entries(audit, server, "registration.objection_decided")
-    assert [(e["decision"], "chief (admin)" in e["head"]) for e in decided] == [("upheld", True)]
+    assert [(e["decision"], "chief (Administrator)" in e["head"]) for e in decided] == [("upheld", True)]
     # By station: Berlin saw one enrolment (the refused one left no trace); Munich, the
     # objection from filing to the cancellation it caused, newest first.
     assert _station_events(audit, server, "DE-BER-01") == ["registration.voter_enrolled"]

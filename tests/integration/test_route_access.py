@@ -102,6 +102,7 @@ ACCESS: dict[str, object] = {
     "registration_import.upload": OFFICERS,
     "registration_import.job": OFFICERS,
     "registration_import.rejected_rows": OFFICERS,
+    "registration_import.template": OFFICERS,
     "registration_setup.edit": ADMIN,
 }
 
