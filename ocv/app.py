@@ -31,12 +31,12 @@ from polling import api as polling_api
 from polling import service as polling_service
 from polling import views as polling_views
 from polling.events import POLLING_EVENTS
-from tally.events import TALLY_EVENTS
 from registration import api as registration_api
 from registration import import_views, setup_views
 from registration import service as registration_service
 from registration import views as registration_views
 from registration.events import REGISTRATION_EVENTS
+from tally.events import TALLY_EVENTS
 
 
 def create_app(settings: Settings | None = None) -> Flask:
