@@ -394,3 +394,26 @@ def test_ocv_verify_fails_a_certification_with_one_station_figure_changed(
     assert (
         "station DE-BER-01's figures differ from the ones the log accepted" in result.stdout + result.stderr
     )
+
+
+def test_the_console_takes_two_officers_through_intake_resolution_and_certification(
+    app: Flask, db_session: Session, polled
+) -> None:  # type: ignore[no-untyped-def]
+    poll(db_session, polled, BER)
+    poll(db_session, polled, PAR, short=1)
+    taken = run(app, "--as", "tina", "tally", "intake", E)
+    assert taken.exit_code == 0, taken.output
+    assert taken.output.splitlines() == [f"{BER}: accepted", f"{PAR}: quarantined"]
+    listed = run(app, "--as", "tina", "tally", "checks", E)
+    assert "FAIL [identity] ballot style BS-EU" in listed.output
+    proposed = run(app, "--as", "tina", "tally", "resolve", E, PAR, "accept", "--reason", "Explained in writing.")
+    assert proposed.exit_code == 0, proposed.output
+    number = proposed.output.split()[1].rstrip(":")
+    assert run(app, "--as", "tina", "tally", "approve", number).exit_code != 0  # the proposer
+    approved = run(app, "--as", "tomas", "tally", "approve", number)
+    assert approved.exit_code == 0, approved.output
+    signed = run(app, "--as", "tina", "tally", "certify", E, "--password-stdin", input=KEY + "\n")
+    assert signed.exit_code == 0, signed.output
+    assert signed.output.startswith("certification 1: ")
+    shown = run(app, "--as", "olivia", "tally", "results", E)
+    assert "2 accepted, 0 quarantined" in shown.output and "certified: #1" in shown.output
