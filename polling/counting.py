@@ -20,7 +20,7 @@ from ocv.acting import Actor, authorize, record
 from ocv.auth.permissions import Permission
 from ocv.errors import ValidationError
 from polling import events as E
-from polling.models import CastVoteRecord, StationState, TallySheet
+from polling.models import CastVoteRecord, PollingStation, StationState, TallySheet
 from polling.stations import Place, require_state
 
 MAX_BATCH = 10_000
@@ -216,47 +216,49 @@ def agreed_sheet(session: Session, where: Place) -> tuple[dict[str, Any] | None,
 # loading one into Python.
 _FIGURES = {
     "postgresql": """
-SELECT ps.station_code, c.ballot_style, s.key, v.value, count(*), count(*) FILTER (WHERE v.n = 1)
-  FROM cvrs c JOIN polling_stations ps ON ps.id = c.polling_station_id
+SELECT c.polling_station_id, c.ballot_style, s.key, v.value, count(*), count(*) FILTER (WHERE v.n = 1)
+  FROM cvrs c
  CROSS JOIN LATERAL json_each(c.selections) s
  CROSS JOIN LATERAL json_array_elements_text(s.value) WITH ORDINALITY v(value, n)
- WHERE ps.election_code = :election {where}
- GROUP BY ps.station_code, c.ballot_style, s.key, v.value
+ WHERE c.polling_station_id IN ({stations})
+ GROUP BY c.polling_station_id, c.ballot_style, s.key, v.value
 UNION ALL
-SELECT ps.station_code, c.ballot_style, i.value, '(invalid)', count(*), 0
-  FROM cvrs c JOIN polling_stations ps ON ps.id = c.polling_station_id
+SELECT c.polling_station_id, c.ballot_style, i.value, '(invalid)', count(*), 0
+  FROM cvrs c
  CROSS JOIN LATERAL json_array_elements_text(c.invalid) i(value)
- WHERE ps.election_code = :election {where} AND c.invalid::text <> '[]'
- GROUP BY ps.station_code, c.ballot_style, i.value
+ WHERE c.polling_station_id IN ({stations}) AND c.invalid::text <> '[]'
+ GROUP BY c.polling_station_id, c.ballot_style, i.value
 UNION ALL
-SELECT ps.station_code, c.ballot_style, '', '(ballots)', count(*), 0
-  FROM cvrs c JOIN polling_stations ps ON ps.id = c.polling_station_id
- WHERE ps.election_code = :election {where}
- GROUP BY ps.station_code, c.ballot_style
+SELECT c.polling_station_id, c.ballot_style, '', '(ballots)', count(*), 0
+  FROM cvrs c
+ WHERE c.polling_station_id IN ({stations})
+ GROUP BY c.polling_station_id, c.ballot_style
 """,
     "sqlite": """
-SELECT ps.station_code, c.ballot_style, s.key, v.value, count(*), sum(v.key = 0)
-  FROM cvrs c JOIN polling_stations ps ON ps.id = c.polling_station_id,
+SELECT c.polling_station_id, c.ballot_style, s.key, v.value, count(*), sum(v.key = 0)
+  FROM cvrs c,
        json_each(c.selections) s, json_each(s.value) v
- WHERE ps.election_code = :election {where}
- GROUP BY ps.station_code, c.ballot_style, s.key, v.value
+ WHERE c.polling_station_id IN ({stations})
+ GROUP BY c.polling_station_id, c.ballot_style, s.key, v.value
 UNION ALL
-SELECT ps.station_code, c.ballot_style, i.value, '(invalid)', count(*), 0
-  FROM cvrs c JOIN polling_stations ps ON ps.id = c.polling_station_id, json_each(c.invalid) i
- WHERE ps.election_code = :election {where} AND c.invalid <> '[]'
- GROUP BY ps.station_code, c.ballot_style, i.value
+SELECT c.polling_station_id, c.ballot_style, i.value, '(invalid)', count(*), 0
+  FROM cvrs c, json_each(c.invalid) i
+ WHERE c.polling_station_id IN ({stations}) AND c.invalid <> '[]'
+ GROUP BY c.polling_station_id, c.ballot_style, i.value
 UNION ALL
-SELECT ps.station_code, c.ballot_style, '', '(ballots)', count(*), 0
-  FROM cvrs c JOIN polling_stations ps ON ps.id = c.polling_station_id
- WHERE ps.election_code = :election {where}
- GROUP BY ps.station_code, c.ballot_style
+SELECT c.polling_station_id, c.ballot_style, '', '(ballots)', count(*), 0
+  FROM cvrs c
+ WHERE c.polling_station_id IN ({stations})
+ GROUP BY c.polling_station_id, c.ballot_style
 """,
 }
 
 
 def figures_sql(dialect: str, one_station: bool) -> str:
-    where = "AND ps.station_code = :station" if one_station else ""
-    return _FIGURES["postgresql" if dialect == "postgresql" else "sqlite"].format(where=where)
+    stations = "SELECT id FROM polling_stations WHERE election_code = :election" + (
+        " AND station_code = :station" if one_station else ""
+    )
+    return _FIGURES["postgresql" if dialect == "postgresql" else "sqlite"].format(stations=stations)
 
 
 def cvr_figures(
@@ -268,9 +270,15 @@ def cvr_figures(
 
     sql = figures_sql(session.get_bind().dialect.name, station is not None)
     params = {"election": election, **({"station": station} if station else {})}
+    codes = dict(
+        session.execute(
+            select(PollingStation.id, PollingStation.station_code).where(PollingStation.election_code == election)
+        ).all()
+    )
     rows: list[tuple[str, str, str, str, int]] = []
     voted: dict[tuple[str, str, str], int] = {}
-    for station_code, style, contest, choice, n, firsts in session.execute(text(sql), params):
+    for station_id, style, contest, choice, n, firsts in session.execute(text(sql), params):
+        station_code = codes[station_id]
         rows.append((station_code, style, contest, choice, int(n)))
         if firsts:
             key = (station_code, style, contest)
