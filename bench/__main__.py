@@ -10,6 +10,7 @@ BENCHMARKS = [
     "bench.bench_enrol",
     "bench.bench_2g",
     "bench.bench_login",
+    "bench.bench_tally",
 ]
 
 for module in BENCHMARKS:

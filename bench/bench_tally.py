@@ -83,7 +83,11 @@ def definition(stations: int) -> dict[str, Any]:
             for style, contests in STYLES.items()
         ],
         "host_countries": [
-            {"code": c, "name": f"Country {c}", "polling_days": [{"date": "2027-04-18", "opens": "08:00", "closes": "18:00"}]}
+            {
+                "code": c,
+                "name": f"Country {c}",
+                "polling_days": [{"date": "2027-04-18", "opens": "08:00", "closes": "18:00"}],
+            }
             for c in countries
         ],
         "stations": [
@@ -128,7 +132,9 @@ def fill(url: str, stations: int, cvrs: int) -> None:
         file = Path(tmp) / "election.json"
         file.write_text(json.dumps(definition(stations)), encoding="utf-8")
         for command in (["db", "upgrade"], ["election", "load", str(file)]):
-            done = subprocess.run([str(BIN / "ocv"), *command], env=env, capture_output=True, text=True, check=False)  # noqa: S603
+            done = subprocess.run(
+                [str(BIN / "ocv"), *command], env=env, capture_output=True, text=True, check=False
+            )  # noqa: S603
             if done.returncode:
                 raise SystemExit(done.stdout + done.stderr)
     engine = make_engine(url)
@@ -145,7 +151,10 @@ def fill(url: str, stations: int, cvrs: int) -> None:
             ),
             [{"e": CODE, "s": f"ST-{i:04d}"} for i in range(stations)],
         )
-        ids = [row[0] for row in connection.execute(text("SELECT id FROM polling_stations ORDER BY station_code"))]
+        ids = [
+            row[0]
+            for row in connection.execute(text("SELECT id FROM polling_stations ORDER BY station_code"))
+        ]
         raw = connection.connection.dbapi_connection
         assert raw is not None
         cursor = raw.cursor()
@@ -157,7 +166,9 @@ def fill(url: str, stations: int, cvrs: int) -> None:
                 rows.append((f"{station_id:08x}{k:024x}", station_id, style, selections, invalid))
             if engine.dialect.name == "postgresql":
                 buffer = io.StringIO("".join("\t".join(map(str, r)) + "\n" for r in rows))
-                with cursor.copy("COPY cvrs (id, polling_station_id, ballot_style, selections, invalid) FROM STDIN") as copy:
+                with cursor.copy(
+                    "COPY cvrs (id, polling_station_id, ballot_style, selections, invalid) FROM STDIN"
+                ) as copy:
                     copy.write(buffer.getvalue())
             else:
                 cursor.executemany("INSERT INTO cvrs VALUES (?, ?, ?, ?, ?)", rows)
@@ -168,7 +179,9 @@ def fill(url: str, stations: int, cvrs: int) -> None:
             connection.execute(text("VACUUM ANALYZE cvrs"))
         else:
             connection.execute(text("ANALYZE"))
-    print(f"  loaded {cvrs:,} CVRs at {stations:,} stations in {time.perf_counter() - start:,.0f} s", flush=True)
+    print(
+        f"  loaded {cvrs:,} CVRs at {stations:,} stations in {time.perf_counter() - start:,.0f} s", flush=True
+    )
     engine.dispose()
 
 
@@ -200,7 +213,10 @@ def measure(url: str, label: str, repeat: int) -> None:
     r, t = sorted(timings["raw"])[repeat // 2], sorted(timings["tally"])[repeat // 2]
     ballots_counted = totals["PRES"]["ballots"]
     report(f"tally aggregation, {label}", t, "s", r, t / r, "≤ 1.5")
-    print(f"  {ballots_counted:,} ballots counted; runs raw {timings['raw']}, tally {timings['tally']}", flush=True)
+    print(
+        f"  {ballots_counted:,} ballots counted; runs raw {timings['raw']}, tally {timings['tally']}",
+        flush=True,
+    )
     engine.dispose()
 
 
@@ -211,7 +227,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
         "--pg",
-        default=os.environ.get("OCV_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
+        default=os.environ.get(
+            "OCV_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+        ),
     )
     parser.add_argument("--only", choices=("pg", "sqlite"))
     args = parser.parse_args()

@@ -24,8 +24,8 @@ from ocv.db import database
 from ocv.errors import OCVError
 from ocv.settings import Settings
 from polling.cli import station_cli
-from tally.cli import tally_cli
 from registration.cli import election_cli, voters_cli
+from tally.cli import tally_cli
 
 
 class OCVGroup(FlaskGroup):

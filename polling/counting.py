@@ -255,9 +255,10 @@ SELECT c.polling_station_id, c.ballot_style, '', '(ballots)', count(*), 0
 
 
 def figures_sql(dialect: str, one_station: bool) -> str:
-    stations = "SELECT id FROM polling_stations WHERE election_code = :election" + (
-        " AND station_code = :station" if one_station else ""
-    )
+    # No data in the text: the election and station are bound parameters.
+    stations = "SELECT id FROM polling_stations WHERE election_code = :election"  # noqa: S608
+    if one_station:
+        stations += " AND station_code = :station"
     return _FIGURES["postgresql" if dialect == "postgresql" else "sqlite"].format(stations=stations)
 
 
@@ -272,7 +273,9 @@ def cvr_figures(
     params = {"election": election, **({"station": station} if station else {})}
     codes = dict(
         session.execute(
-            select(PollingStation.id, PollingStation.station_code).where(PollingStation.election_code == election)
+            select(PollingStation.id, PollingStation.station_code).where(
+                PollingStation.election_code == election
+            )
         ).all()
     )
     rows: list[tuple[str, str, str, str, int]] = []

@@ -216,8 +216,8 @@ def results(session: Session, actor: Actor | None, code: str) -> Results:
     for st in e.stations:
         row = intake.get(st["code"])
         status = row.status if row is not None else StationStatus.MISSING
-        sums = by_station.get(st["code"]) if status is StationStatus.ACCEPTED else None
-        figures = row.figures if row is not None else {}
+        summed = by_station.get(st["code"]) if status is StationStatus.ACCEPTED else None
+        told: dict[str, int] = dict(row.figures) if row is not None else {}
         reg = registered_in([st["code"]])
         stations_out.append(
             StationResult(
@@ -226,16 +226,16 @@ def results(session: Session, actor: Actor | None, code: str) -> Results:
                 st["country"],
                 status,
                 reg,
-                int(figures.get("checked_in", 0)),
-                int(figures.get("in_box", 0)),
-                _turnout(int(figures.get("checked_in", 0)), reg) if row else None,
-                sums.contests() if sums else [],
+                int(told.get("checked_in", 0)),
+                int(told.get("in_box", 0)),
+                _turnout(int(told.get("checked_in", 0)), reg) if row else None,
+                summed.contests() if summed else [],
                 row.protocol_sha256 if row else None,
                 {
                     label: s.contests(e.styles[style_of_label[label]])
                     for label, s in station_style.get(st["code"], {}).items()
                 }
-                if sums
+                if summed
                 else {},
             )
         )
@@ -275,7 +275,7 @@ def _certification(session: Session, code: str) -> Any:
 def progress_of(
     e: _Election, intake: Mapping[str, TallyStation], registered: Mapping[tuple[str, str], int]
 ) -> Progress:
-    counts = defaultdict(int)
+    counts: dict[StationStatus, int] = defaultdict(int)
     for r in intake.values():
         counts[r.status] += 1
     accepted = {s for s, r in intake.items() if r.status is StationStatus.ACCEPTED}

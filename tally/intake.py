@@ -214,7 +214,7 @@ def evaluate(
     styles = {s["code"]: s["contests"] for s in described["ballot_styles"]}
     contests = {c["code"]: c for c in described["contests"]}
     rows = _figure_rows(session, election, station, checked)
-    voted = None
+    voted: dict[str, int] | None = None
     if election.counting == "cvr":
         voted = {}
         for _, contest, choice, n in rows:
