@@ -173,12 +173,8 @@ def fill(url: str, stations: int, cvrs: int) -> None:
             else:
                 cursor.executemany("INSERT INTO cvrs VALUES (?, ?, ?, ?, ?)", rows)
         cursor.close()
-    with engine.connect() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(text("COMMIT"))
-            connection.execute(text("VACUUM ANALYZE cvrs"))
-        else:
-            connection.execute(text("ANALYZE"))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE cvrs" if engine.dialect.name == "postgresql" else "ANALYZE"))
     print(
         f"  loaded {cvrs:,} CVRs at {stations:,} stations in {time.perf_counter() - start:,.0f} s", flush=True
     )
