@@ -206,11 +206,16 @@ def _is_audit(kind: str) -> bool:
 
 
 def _is_replayed(kind: str) -> bool:
-    return _is_audit(kind) or "polling." <= kind < "polling/" or kind in ACCOUNT_TYPES
+    return (
+        _is_audit(kind)
+        or "polling." <= kind < "polling/"
+        or "tally." <= kind < "tally/"
+        or kind in ACCOUNT_TYPES
+    )
 
 
 def _is_notable(kind: str, payload: dict[str, Any]) -> bool:
-    """Replayed: the audit.*, polling.* and account entries, and signed documents."""
+    """Replayed: the audit.*, polling.*, tally.* and account entries, and signed documents."""
     return "signatures" in payload or "document" in payload or _is_replayed(kind)
 
 

@@ -34,6 +34,7 @@ from audit import merkle, note
 from audit.entry_scan import Scan, scan_chunk
 from audit.jcs import CanonicalError, canonical_bytes, loads_strict
 from audit.replay_polling import PollingReplay, PollingRuleBroken
+from audit.results_replay import ResultsBad, ResultsReplay
 
 PARALLEL_THRESHOLD = 200_000  # entries; below it, starting workers costs more than it saves
 CHUNK_BYTES = 8 << 20  # per chunk: bounds memory, paces the progress bar
@@ -97,6 +98,7 @@ class Report:
     digests: int = 0  # state digests that matched the replay
     voters_marked: int = 0  # the marked register the polling replay rebuilt
     protocols: int = 0  # station protocols whose figures matched their stations' entries
+    certifications: int = 0  # certified results that the recount from the log matched
     state_checked: list[str] = field(default_factory=list)
     state_unchecked: list[str] = field(default_factory=list)  # no digest names them
     failure: Failed | None = None
@@ -310,6 +312,13 @@ class Replay:
         self.documents = self.signatures = self.digests = 0
         self.last_state: tuple[int, dict[str, Any]] | None = None
         self.polling = PollingReplay()
+        self.results = ResultsReplay()
+        self.roots: dict[int, str] = {}
+        for size, body in checkpoint_bodies.items():
+            try:
+                self.roots[size] = note.Checkpoint.parse(body).root.hex()
+            except note.NoteError:
+                continue  # reported by the checkpoint checks
 
     def entry(self, seq: int, entry: dict[str, Any], counts: dict[str, int] | None) -> None:
         kind, payload = entry["type"], entry["payload"]
@@ -332,6 +341,13 @@ class Replay:
             self.polling.entry(seq, entry, self.keys)
         except PollingRuleBroken as error:
             raise _Bad(str(error)) from None
+        if kind == "polling.protocol_signed" or kind.startswith("tally."):
+            try:
+                self.results.entry(seq, entry, self.roots)
+            except ResultsBad as error:
+                raise _Bad(f"the result does not add up: {error}") from None
+            except (KeyError, TypeError, AttributeError) as error:
+                raise _Bad(f"a malformed {kind} entry ({error!r})") from None
 
     def _log_created(self, seq: int, payload: dict[str, Any]) -> None:
         origin, vkey = _strings(payload, "origin", "vkey")
@@ -668,6 +684,7 @@ def verify_bundle(
         report.documents, report.signatures = replay.documents, replay.signatures
         report.digests = replay.digests
         report.voters_marked, report.protocols = len(replay.polling.marks), replay.polling.protocols
+        report.certifications = replay.results.certifications
     return report
 
 

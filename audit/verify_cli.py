@@ -146,6 +146,7 @@ def as_text(report: Report, seconds: float) -> str:
         f"polling: {report.voters_marked:,} voters marked once each; "
         f"{report.protocols} station protocols matching their entries"
     )
+    lines.append(f"certified results recomputed from the log: {report.certifications}")
     if report.state_checked or report.state_unchecked:
         lines.append(
             f"state files matching the last digest: {', '.join(report.state_checked)}"

@@ -11,6 +11,7 @@ BENCHMARKS = [
     "bench.bench_2g",
     "bench.bench_login",
     "bench.bench_checkin",
+    "bench.bench_tally",
 ]
 
 for module in BENCHMARKS:

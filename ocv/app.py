@@ -38,6 +38,7 @@ from registration import setup_views
 from registration import views as registration_views
 from registration.events import REGISTRATION_EVENTS
 from registration.imports import views as import_views
+from tally.events import TALLY_EVENTS
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -69,7 +70,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 def _wire_domains(app: Flask) -> None:
     """Plug the domain packages in: the only place core knows them (docs/architecture.md)."""
-    events.register(*AUTH_EVENTS, *AUDIT_EVENTS, *REGISTRATION_EVENTS, *POLLING_EVENTS)
+    events.register(*AUTH_EVENTS, *AUDIT_EVENTS, *REGISTRATION_EVENTS, *POLLING_EVENTS, *TALLY_EVENTS)
     acting.set_recorder(audit_service.append)
     if audit_keys.follow_password_change not in accounts.password_hooks:
         accounts.password_hooks.append(audit_keys.follow_password_change)

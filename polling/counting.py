@@ -20,7 +20,7 @@ from ocv.acting import Actor, authorize, record
 from ocv.auth.permissions import Permission
 from ocv.errors import ValidationError
 from polling import events as E
-from polling.models import CastVoteRecord, StationState, TallySheet
+from polling.models import CastVoteRecord, PollingStation, StationState, TallySheet
 from polling.stations import Place, require_state
 
 MAX_BATCH = 10_000
@@ -205,3 +205,86 @@ def agreed_sheet(session: Session, where: Place) -> tuple[dict[str, Any] | None,
     if any(s.figures != first for s in sheets[1:]):
         return None, "The entries differ: each clerk checks and enters the count again."
     return first, ""
+
+
+# --- figures for the tally ---------------------------------------------------------------
+
+# Per station × ballot style: votes per (contest, choice) with, among them, the ballots'
+# first choice in the contest (summed per contest: the ballots with a vote in it), invalid
+# per contest ("(invalid)") and ballots ("", "(ballots)"). One statement: one pass over the
+# CVRs' selections, JSON expanded in SQL, so the tally adds up millions of ballots without
+# loading one into Python.
+_FIGURES = {
+    "postgresql": """
+SELECT c.polling_station_id, c.ballot_style, s.key, v.value, count(*), count(*) FILTER (WHERE v.n = 1)
+  FROM cvrs c
+ CROSS JOIN LATERAL json_each(c.selections) s
+ CROSS JOIN LATERAL json_array_elements_text(s.value) WITH ORDINALITY v(value, n)
+ WHERE c.polling_station_id IN ({stations})
+ GROUP BY c.polling_station_id, c.ballot_style, s.key, v.value
+UNION ALL
+SELECT c.polling_station_id, c.ballot_style, i.value, '(invalid)', count(*), 0
+  FROM cvrs c
+ CROSS JOIN LATERAL json_array_elements_text(c.invalid) i(value)
+ WHERE c.polling_station_id IN ({stations}) AND c.invalid::text <> '[]'
+ GROUP BY c.polling_station_id, c.ballot_style, i.value
+UNION ALL
+SELECT c.polling_station_id, c.ballot_style, '', '(ballots)', count(*), 0
+  FROM cvrs c
+ WHERE c.polling_station_id IN ({stations})
+ GROUP BY c.polling_station_id, c.ballot_style
+""",
+    "sqlite": """
+SELECT c.polling_station_id, c.ballot_style, s.key, v.value, count(*), sum(v.key = 0)
+  FROM cvrs c,
+       json_each(c.selections) s, json_each(s.value) v
+ WHERE c.polling_station_id IN ({stations})
+ GROUP BY c.polling_station_id, c.ballot_style, s.key, v.value
+UNION ALL
+SELECT c.polling_station_id, c.ballot_style, i.value, '(invalid)', count(*), 0
+  FROM cvrs c, json_each(c.invalid) i
+ WHERE c.polling_station_id IN ({stations}) AND c.invalid <> '[]'
+ GROUP BY c.polling_station_id, c.ballot_style, i.value
+UNION ALL
+SELECT c.polling_station_id, c.ballot_style, '', '(ballots)', count(*), 0
+  FROM cvrs c
+ WHERE c.polling_station_id IN ({stations})
+ GROUP BY c.polling_station_id, c.ballot_style
+""",
+}
+
+
+def figures_sql(dialect: str, one_station: bool) -> str:
+    # No data in the text: the election and station are bound parameters.
+    stations = "SELECT id FROM polling_stations WHERE election_code = :election"  # noqa: S608
+    if one_station:
+        stations += " AND station_code = :station"
+    return _FIGURES["postgresql" if dialect == "postgresql" else "sqlite"].format(stations=stations)
+
+
+def cvr_figures(
+    session: Session, election: str, station: str | None = None
+) -> list[tuple[str, str, str, str, int]]:
+    """(station, ballot style, contest, choice or a "(…)" marker, count) rows; "(voted)"
+    counts the ballots with at least one vote in the contest."""
+    from sqlalchemy import text
+
+    sql = figures_sql(session.get_bind().dialect.name, station is not None)
+    params = {"election": election, **({"station": station} if station else {})}
+    codes = dict(
+        session.execute(
+            select(PollingStation.id, PollingStation.station_code).where(
+                PollingStation.election_code == election
+            )
+        ).all()
+    )
+    rows: list[tuple[str, str, str, str, int]] = []
+    voted: dict[tuple[str, str, str], int] = {}
+    for station_id, style, contest, choice, n, firsts in session.execute(text(sql), params):
+        station_code = codes[station_id]
+        rows.append((station_code, style, contest, choice, int(n)))
+        if firsts:
+            key = (station_code, style, contest)
+            voted[key] = voted.get(key, 0) + int(firsts)
+    rows += [(a, b, c, "(voted)", n) for (a, b, c), n in voted.items()]
+    return rows
