@@ -117,7 +117,11 @@ def _check_batch(
         return None
     # A member name is written `"name":` in canonical form, so a batch without these
     # bytes has no signed document; a match may be inside a string, hence the check.
-    if b'"signatures":' in joined or b'"document":' in joined or any(map(_is_audit, set(types))):
+    if (
+        b'"signatures":' in joined
+        or b'"document":' in joined
+        or any(_is_audit(t) or _is_tally(t) for t in set(types))
+    ):
         notable.extend(
             (entry.seq, orjson.loads(line))
             for entry, line in zip(entries, lines, strict=True)
@@ -204,9 +208,14 @@ def _is_audit(kind: str) -> bool:
     return "audit." <= kind < "audit/"
 
 
+def _is_tally(kind: str) -> bool:
+    return "tally." <= kind < "tally/"
+
+
 def _is_notable(kind: str, payload: dict[str, Any]) -> bool:
-    """Replayed: the audit.* entries and signed documents."""
-    return "signatures" in payload or "document" in payload or _is_audit(kind)
+    """Replayed: the audit.* entries, the tally's (the verifier recomputes the result from
+    them) and signed documents."""
+    return "signatures" in payload or "document" in payload or _is_audit(kind) or _is_tally(kind)
 
 
 def _check_lines(

@@ -307,3 +307,79 @@ def document_digest(document: Mapping[str, Any]) -> str:
     from audit import signing
 
     return signing.digest(document)
+
+
+def key_info(session: Session, name: str) -> dict[str, Any] | None:
+    """A registered key: {name, owner, role, vkey, registered_seq, revoked_seq}, or None."""
+    from audit.models import SigningKey
+
+    key = session.get(SigningKey, name)
+    if key is None:
+        return None
+    return {
+        "name": key.name,
+        "owner": key.owner,
+        "role": key.role,
+        "vkey": key.vkey,
+        "registered_seq": key.registered_seq,
+        "revoked_seq": key.revoked_seq,
+    }
+
+
+def signature_verifies(vkey: str, document: Mapping[str, Any], sig: str) -> bool:
+    """Whether `sig` (base64 Ed25519) is the key's signature over the document's JCS bytes."""
+    import base64
+    import binascii
+
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from audit import note
+
+    try:
+        _, public = note.parse_vkey(vkey)
+        Ed25519PublicKey.from_public_bytes(public).verify(
+            base64.b64decode(sig, validate=True), jcs.canonical_bytes(document)
+        )
+    except (binascii.Error, ValueError, InvalidSignature):
+        return False
+    return True
+
+
+def last_entry_seq(session: Session, type: str, election: str, station: str | None = None) -> int | None:
+    """The sequence number of the latest entry of `type` in the election's (station's) scope."""
+    query = select(func.max(Entry.seq)).where(Entry.type == type, Entry.election == election)
+    if station is not None:
+        query = query.where(Entry.station == station)
+    return session.scalar(query)
+
+
+def issue_checkpoint(session: Session, settings: Any, reason: str) -> tuple[int, bytes]:
+    """Sign the current tree head (audit.checkpoints.issue): (size, root)."""
+    from audit import checkpoints
+
+    checkpoint = checkpoints.issue(session, settings, reason)
+    return checkpoint.size, checkpoint.root
+
+
+def covering_checkpoint(session: Session, seq: int) -> tuple[int, bytes] | None:
+    """The earliest signed checkpoint covering entry `seq`, after checking the log key's
+    signature on it and the entry's inclusion proof against its root; None if no
+    checkpoint covers it yet. InvalidState if a signature or proof does not hold."""
+    from audit import checkpoints, keys, note
+    from audit.models import Checkpoint
+
+    checkpoint = session.scalar(
+        select(Checkpoint).where(Checkpoint.size > seq).order_by(Checkpoint.size).limit(1)
+    )
+    if checkpoint is None:
+        return None
+    try:
+        note.open_note(checkpoints.full_text(checkpoint), [keys.log_key(session).vkey])
+        proof = inclusion_proof(session, seq, checkpoint.size)
+        merkle.verify_inclusion(
+            seq, checkpoint.size, merkle.leaf_hash(entry(session, seq)), proof, checkpoint.root
+        )
+    except (note.NoteError, merkle.ProofError) as error:
+        raise InvalidState(f"entry {seq} is not provably in checkpoint {checkpoint.size}: {error}") from None
+    return checkpoint.size, checkpoint.root

@@ -8,12 +8,14 @@ import audit.models
 import ocv.auth.models
 import ocv.ratelimits
 import registration.models
+import tally.models
 from ocv.db import Base
 
 # Importing each package's models registers its tables on Base.metadata.
 assert audit.models
 assert ocv.auth.models
 assert registration.models
+assert tally.models
 
 target_metadata = Base.metadata
 connection = context.config.attributes["connection"]

@@ -31,6 +31,7 @@ from polling import api as polling_api
 from polling import service as polling_service
 from polling import views as polling_views
 from polling.events import POLLING_EVENTS
+from tally.events import TALLY_EVENTS
 from registration import api as registration_api
 from registration import import_views, setup_views
 from registration import service as registration_service
@@ -65,7 +66,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 def _wire_domains(app: Flask) -> None:
     """Plug the domain packages in: the only place core knows them (docs/architecture.md)."""
-    events.register(*AUTH_EVENTS, *AUDIT_EVENTS, *REGISTRATION_EVENTS, *POLLING_EVENTS)
+    events.register(*AUTH_EVENTS, *AUDIT_EVENTS, *REGISTRATION_EVENTS, *POLLING_EVENTS, *TALLY_EVENTS)
     acting.set_recorder(audit_service.append)
     if audit_keys.follow_password_change not in accounts.password_hooks:
         accounts.password_hooks.append(audit_keys.follow_password_change)

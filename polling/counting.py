@@ -205,3 +205,50 @@ def agreed_sheet(session: Session, where: Place) -> tuple[dict[str, Any] | None,
     if any(s.figures != first for s in sheets[1:]):
         return None, "The entries differ: each clerk checks and enters the count again."
     return first, ""
+
+
+# --- figures for the tally ---------------------------------------------------------------
+
+# Per station × ballot style: votes per (contest, choice), ballots with a vote in a contest
+# ("(voted)"), invalid per contest ("(invalid)") and ballots ("", "(ballots)"). One
+# statement, four GROUP BYs over the CVRs with JSON expanded in SQL: the tally adds up
+# millions of ballots without loading one into Python.
+_FIGURES = """
+SELECT ps.station_code, c.ballot_style, s.key, v.value, count(*)
+  FROM cvrs c JOIN polling_stations ps ON ps.id = c.polling_station_id,
+       json_each(c.selections) s, {elements}(s.value) v
+ WHERE ps.election_code = :election {where}
+ GROUP BY ps.station_code, c.ballot_style, s.key, v.value
+UNION ALL
+SELECT ps.station_code, c.ballot_style, s.key, '(voted)', count(*)
+  FROM cvrs c JOIN polling_stations ps ON ps.id = c.polling_station_id, json_each(c.selections) s
+ WHERE ps.election_code = :election {where}
+ GROUP BY ps.station_code, c.ballot_style, s.key
+UNION ALL
+SELECT ps.station_code, c.ballot_style, i.value, '(invalid)', count(*)
+  FROM cvrs c JOIN polling_stations ps ON ps.id = c.polling_station_id, {elements}(c.invalid) i
+ WHERE ps.election_code = :election {where}
+ GROUP BY ps.station_code, c.ballot_style, i.value
+UNION ALL
+SELECT ps.station_code, c.ballot_style, '', '(ballots)', count(*)
+  FROM cvrs c JOIN polling_stations ps ON ps.id = c.polling_station_id
+ WHERE ps.election_code = :election {where}
+ GROUP BY ps.station_code, c.ballot_style
+"""
+
+
+def figures_sql(dialect: str, one_station: bool) -> str:
+    elements = "json_array_elements_text" if dialect == "postgresql" else "json_each"
+    where = "AND ps.station_code = :station" if one_station else ""
+    return _FIGURES.format(elements=elements, where=where)
+
+
+def cvr_figures(
+    session: Session, election: str, station: str | None = None
+) -> list[tuple[str, str, str, str, int]]:
+    """(station, ballot style, contest, choice or a "(…)" marker, count) rows."""
+    from sqlalchemy import text
+
+    sql = figures_sql(session.get_bind().dialect.name, station is not None)
+    params = {"election": election, **({"station": station} if station else {})}
+    return [(a, b, c, d, int(n)) for a, b, c, d, n in session.execute(text(sql), params)]

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from ocv.acting import Actor, may
 from ocv.auth.permissions import Permission
 from polling import checkin, counting, nist, protocol, stations
-from polling.models import Mark, Movement, PollingStation, Protocol
+from polling.models import Mark, Movement, PollingStation, Protocol, StationState
 from polling.stations import Place, accounts
 from registration import service as registry
 
@@ -243,3 +243,64 @@ def station_states(session: Session) -> dict[str, dict[str, str]]:
             select(PollingStation).order_by(PollingStation.election_code, PollingStation.station_code)
         )
     }
+
+
+# --- for the tally -----------------------------------------------------------------------
+
+
+def submitted_protocol(session: Session, election: str, station: str) -> dict[str, Any] | None:
+    """The submitted protocol {document, sha256, signatures, submitted_at}, or None."""
+    where = _at(session, election, station)
+    signed = protocol.current(session, where)
+    if signed is None or signed.submitted_at is None:
+        return None
+    return {
+        "document": signed.document,
+        "sha256": signed.digest,
+        "signatures": list(signed.signatures),
+        "submitted_at": signed.submitted_at,
+    }
+
+
+def submitted_stations(session: Session, election: str) -> list[str]:
+    return list(
+        session.scalars(
+            select(PollingStation.station_code)
+            .where(PollingStation.election_code == election, PollingStation.state == StationState.SUBMITTED)
+            .order_by(PollingStation.station_code)
+        )
+    )
+
+
+def recompute_protocol(session: Session, election: str, station: str) -> dict[str, Any]:
+    """The protocol's document recomputed now from the stored CVRs (or the agreed tally
+    sheet) and the station's accounts: what the tally compares the signed one with."""
+    document, _ = protocol.compute(session, _at(session, election, station))
+    return document
+
+
+def cvr_figures(
+    session: Session, election: str, station: str | None = None
+) -> list[tuple[str, str, str, str, int]]:
+    """Counted figures by station and ballot style, in SQL (polling.counting.cvr_figures)."""
+    return counting.cvr_figures(session, election, station)
+
+
+def cvr_figures_sql(dialect: str) -> str:
+    """The statement behind `cvr_figures` for a whole election (benchmarks compare it)."""
+    return counting.figures_sql(dialect, False)
+
+
+def double_votes(session: Session, election: str, station: str) -> int:
+    """Voters marked at this station and at another. Online, the marked register's unique
+    constraint makes this 0; station packages imported from offline stations report theirs
+    here once that import lands (docs/architecture.md, "Offline stations")."""
+    return 0
+
+
+def checked_in_by_style(session: Session, election: str, station: str) -> dict[str, int]:
+    return dict(accounts(session, _at(session, election, station)).checked_in)
+
+
+def tendered_ballots(session: Session, election: str, station: str) -> int:
+    return sum(accounts(session, _at(session, election, station)).tendered.values())

@@ -253,6 +253,7 @@ def parse(data: Any) -> dict[str, Any]:
     ):
         if not items:
             problems.add(name, "must list at least one")
+    election["tally"] = _tally_settings(r, problems, r.get(data, "", "tally", dict) or {})
     problems.raise_if_any()
     return {
         **election,
@@ -262,3 +263,42 @@ def parse(data: Any) -> dict[str, Any]:
         "host_countries": countries,
         "stations": stations,
     }
+
+
+# The tally's settings (docs/election-file.md, "tally"): when results may be published, when
+# station protocols are, and the tolerances of the statistical flags. Arithmetic identities
+# have no tolerance and no setting.
+TALLY_DEFAULTS: dict[str, Any] = {
+    "home_polls_close": None,  # RFC 3339; None: the end of polling_day, UTC
+    "protocols_public": "on_submission",
+    "turnout_above": 0.95,
+    "invalid_share_above": 0.05,
+    "choice_share_above": 0.9,
+}
+
+
+def _tally_settings(r: _Reader, problems: Problems, raw: dict[str, Any]) -> dict[str, Any]:
+    settings = dict(TALLY_DEFAULTS)
+    for key in set(raw) - set(TALLY_DEFAULTS):
+        problems.add(f"tally.{key}", "is not a tally setting")
+    close = raw.get("home_polls_close")
+    if close is not None:
+        try:
+            moment = dt.datetime.fromisoformat(close) if isinstance(close, str) else None
+        except ValueError:
+            moment = None
+        if moment is None or moment.tzinfo is None:
+            problems.add("tally.home_polls_close", "must be a date and time with its offset (RFC 3339)")
+        else:
+            settings["home_polls_close"] = moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    rule = raw.get("protocols_public", settings["protocols_public"])
+    if rule not in ("on_submission", "with_results"):
+        problems.add("tally.protocols_public", "must be 'on_submission' or 'with_results'")
+    settings["protocols_public"] = rule
+    for key in ("turnout_above", "invalid_share_above", "choice_share_above"):
+        value = raw.get(key, settings[key])
+        if type(value) not in (int, float) or not 0 <= value <= 1:
+            problems.add(f"tally.{key}", "must be a share between 0 and 1")
+        else:
+            settings[key] = float(value)
+    return settings

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -61,6 +62,8 @@ class Election(Base):
     minimum_age: Mapped[int] = mapped_column(default=18)
     accepted_documents: Mapped[list[str]] = mapped_column(JSON, default=list)
     documents_required: Mapped[int] = mapped_column(default=1)
+    # The tally's settings (election_file.TALLY_DEFAULTS): embargo end, protocol rule, flags.
+    tally_settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
     status: Mapped[str] = mapped_column(String(20), default=ElectionStatus.SETUP.value)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     registration_opened_at: Mapped[dt.datetime | None]

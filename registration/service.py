@@ -6,6 +6,8 @@ module names what is public and adds the rules that span topics.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -26,7 +28,16 @@ from registration.desk import ListedVoter, list_size, voter_by_number, voters_by
 from registration.enrolment import ElectionIndex, enrol
 from registration.errors import DuplicateDocument, MistypedRegNo, StationFull, WrongPhase
 from registration.lists import list_digest, registry_counts, self_check, station_list, station_list_page
-from registration.models import DuplicateReview, Election, ElectionStatus, Station, Voter
+from registration.models import (
+    BallotStyle,
+    Constituency,
+    DuplicateReview,
+    Election,
+    ElectionStatus,
+    Station,
+    Voter,
+    VoterStatus,
+)
 from registration.objections import decide as decide_objection
 from registration.objections import file as file_objection
 from registration.objections import for_election as objections_of
@@ -77,6 +88,7 @@ __all__ = [
     "objections_of",
     "open_reviews",
     "registry_counts",
+    "registered_by_station_and_style",
     "reinstate",
     "reply_to_objection",
     "resolve_review",
@@ -84,6 +96,8 @@ __all__ = [
     "self_check",
     "station_list",
     "station_list_page",
+    "stations_of",
+    "tally_settings",
     "transfer",
     "voter_by_number",
     "voter_count",
@@ -139,3 +153,35 @@ def voter_count(session: Session, election: Election) -> int:
     return (
         session.scalar(select(func.count()).select_from(Voter).where(Voter.election_id == election.id)) or 0
     )
+
+
+# --- for the tally -----------------------------------------------------------------------
+
+
+def tally_settings(election: Election) -> dict[str, Any]:
+    """The election's tally settings with their defaults (docs/election-file.md, "tally")."""
+    from registration.election_file import TALLY_DEFAULTS
+
+    return {**TALLY_DEFAULTS, **(election.tally_settings or {})}
+
+
+def stations_of(election: Election) -> list[dict[str, str]]:
+    """Every station with its host country, in code order."""
+    return [
+        {"code": s.code, "name": s.name, "country": s.country.code, "country_name": s.country.name}
+        for s in election.stations
+    ]
+
+
+def registered_by_station_and_style(session: Session, election: Election) -> dict[tuple[str, str], int]:
+    """Registered voters per (station, ballot style): turnout's denominators, one GROUP BY."""
+    rows = session.execute(
+        select(Station.code, BallotStyle.code, func.count())
+        .select_from(Voter)
+        .join(Station, Voter.station_id == Station.id)
+        .join(Constituency, Voter.constituency_id == Constituency.id)
+        .join(BallotStyle, Constituency.ballot_style_id == BallotStyle.id)
+        .where(Voter.election_id == election.id, Voter.status == VoterStatus.REGISTERED)
+        .group_by(Station.code, BallotStyle.code)
+    )
+    return {(station, style): n for station, style, n in rows}

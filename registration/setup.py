@@ -162,6 +162,7 @@ def _apply(session: Session, election: Election, spec: dict[str, Any]) -> None:
     election.minimum_age = spec["minimum_age"]
     election.accepted_documents = spec["accepted_documents"]
     election.documents_required = spec["documents_required"]
+    election.tally_settings = spec["tally"]
     session.flush()  # ids for the children below
 
     styles = {}
@@ -211,6 +212,7 @@ def definition_of(election: Election) -> dict[str, Any]:
         },
         "voting_rule": election.voting_rule,
         "counting": election.counting,
+        "tally": {**election_file.TALLY_DEFAULTS, **(election.tally_settings or {})},
         "constituencies": [{"code": c.code, "name": c.name, "kind": c.kind} for c in constituencies],
         "contests": [
             {"code": c.code, "name": c.name, "votes_allowed": c.votes_allowed, "choices": list(c.choices)}

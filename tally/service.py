@@ -141,15 +141,20 @@ def protocol_is_public(session: Session, election: str, station: str, now: dt.da
 # --- writes ------------------------------------------------------------------------------
 
 
-def intake_station(session: Session, actor: Actor, election: str, station: str) -> StationStatus:
+def intake_station(
+    session: Session, actor: Actor, election: str, station: str, settings: Any = None
+) -> StationStatus:
     """Verify the station's submitted protocol and run every check; accepted, or
-    quarantined with the failing figures. Logged."""
-    return intake.take_in(session, actor, election, station)
+    quarantined with the failing figures. Logged. With `settings`, a checkpoint is issued
+    when none covers the protocol's entry yet."""
+    return intake.take_in(session, actor, election, station, settings=settings)
 
 
-def intake_all(session: Session, actor: Actor, election: str) -> dict[str, StationStatus]:
+def intake_all(
+    session: Session, actor: Actor, election: str, settings: Any = None
+) -> dict[str, StationStatus]:
     """Take in every submitted protocol not taken in yet: station → status."""
-    return intake.take_in_all(session, actor, election)
+    return intake.take_in_all(session, actor, election, settings)
 
 
 def propose(
@@ -166,9 +171,12 @@ def propose(
     return resolution.propose(session, actor, election, station, action, reason, subject)
 
 
-def approve(session: Session, actor: Actor, proposal_id: int, reason: str = "") -> Proposal:
-    """A second, different tally officer approves: the proposal takes effect."""
-    return resolution.decide(session, actor, proposal_id, True, reason)
+def approve(
+    session: Session, actor: Actor, proposal_id: int, reason: str = "", settings: Any = None
+) -> Proposal:
+    """A second, different tally officer approves: the proposal takes effect (a recount
+    or re-entry is checked again at once)."""
+    return resolution.decide(session, actor, proposal_id, True, reason, settings)
 
 
 def reject(session: Session, actor: Actor, proposal_id: int, reason: str) -> Proposal:

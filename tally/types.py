@@ -95,8 +95,9 @@ class AreaResult:
     code: str
     name: str
     registered: int
+    registered_counted: int  # on the lists of the accepted stations: turnout's denominator
     ballots: int
-    turnout: float | None
+    turnout: float | None  # ballots / registered_counted
     stations_counted: int
     stations_expected: int
     contests: list[ContestResult]
