@@ -85,6 +85,7 @@ def _area(area: AreaResult) -> dict[str, Any]:
         "code": area.code,
         "name": area.name,
         "registered": area.registered,
+        "registered_counted": area.registered_counted,
         "ballots": area.ballots,
         "turnout": area.turnout,
         "stations_counted": area.stations_counted,

@@ -56,6 +56,7 @@ def area(level: str, code: str, name: str, registered: int, ballots: int, counte
         code=code,
         name=name,
         registered=registered,
+        registered_counted=registered,
         ballots=ballots,
         turnout=ballots / registered if registered else None,
         stations_counted=counted,
