@@ -31,6 +31,7 @@ from polling import api as polling_api
 from polling import service as polling_service
 from polling import views as polling_views
 from polling.events import POLLING_EVENTS
+from tally import api as tally_api
 from tally.events import TALLY_EVENTS
 from registration import api as registration_api
 from registration import import_views, setup_views
@@ -81,6 +82,7 @@ def _wire_domains(app: Flask) -> None:
         registration_api.bp,
         polling_api.bp,
         polling_views.bp,
+        tally_api.bp,
         import_views.bp,
         setup_views.bp,
     ):
