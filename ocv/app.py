@@ -31,13 +31,14 @@ from polling import api as polling_api
 from polling import service as polling_service
 from polling import views as polling_views
 from polling.events import POLLING_EVENTS
-from tally import api as tally_api
-from tally.events import TALLY_EVENTS
 from registration import api as registration_api
 from registration import import_views, setup_views
 from registration import service as registration_service
 from registration import views as registration_views
 from registration.events import REGISTRATION_EVENTS
+from tally import api as tally_api
+from tally import views as tally_views
+from tally.events import TALLY_EVENTS
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -83,6 +84,7 @@ def _wire_domains(app: Flask) -> None:
         polling_api.bp,
         polling_views.bp,
         tally_api.bp,
+        tally_views.bp,
         import_views.bp,
         setup_views.bp,
     ):

@@ -91,7 +91,10 @@ def results(code: str) -> dict[str, Any]:
     answers={
         200: Answer(
             media_type="text/csv",
-            example="level,constituency,country,station,contest,choice,votes\r\nelection,,,,PRES,Jonas Berg,310\r\n",
+            example=(
+                "level,constituency,country,station,contest,choice,votes\r\n"
+                "election,,,,PRES,Jonas Berg,310\r\n"
+            ),
         )
     },
     errors=(NotFound, Embargoed),
@@ -110,7 +113,11 @@ def results_csv(code: str) -> Response:
     "The election's results in the NIST SP 1500-100 format",
     description="An election results report (JSON) that validates against NIST's schema, version 2.",
     access=PUBLIC,
-    answers={200: Answer(dict[str, Any], example={"@type": "ElectionResults.ElectionReport", "Status": "certified"})},
+    answers={
+        200: Answer(
+            dict[str, Any], example={"@type": "ElectionResults.ElectionReport", "Status": "certified"}
+        )
+    },
     errors=(NotFound, Embargoed),
 )
 def results_nist(code: str) -> dict[str, Any]:
@@ -155,7 +162,9 @@ def station_protocol_of(actor: Actor | None, election: str, station: str) -> dic
             raise Embargoed(embargo.ends_at)
         raise PermissionDenied("This station's protocol is not public yet.")
     found = polling.station_protocol(session, actor, election, station)
-    status = next((s.status.value for s in _stations(session, actor, election) if s.station == station), "missing")
+    status = next(
+        (s.status.value for s in _stations(session, actor, election) if s.station == station), "missing"
+    )
     return {"election": election, "station": station, "status": status, **found, "verify": VERIFY}
 
 

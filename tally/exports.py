@@ -55,7 +55,15 @@ def rows(results: Results) -> Iterator[tuple[str, str, str, str, str, str, int]]
         for constituency, contests in parts.items():
             for contest in contests:
                 for choice, votes in _choices(contest):
-                    yield "station", constituency, station.country, station.station, contest.contest, choice, votes
+                    yield (
+                        "station",
+                        constituency,
+                        station.country,
+                        station.station,
+                        contest.contest,
+                        choice,
+                        votes,
+                    )
 
 
 def to_csv(results: Results) -> str:

@@ -60,13 +60,20 @@ def _status(results: Results) -> str:
     if cert.certified and cert.latest is not None and not cert.stale:
         return "correction" if cert.latest.number > 1 else "certified"
     progress = results.progress
-    return "unofficial-complete" if progress.missing == 0 and progress.quarantined == 0 else "unofficial-partial"
+    return (
+        "unofficial-complete" if progress.missing == 0 and progress.quarantined == 0 else "unofficial-partial"
+    )
 
 
 def _unit(
     gp_id: str, kind: str, name: str, area: AreaResult | None, parts: list[str], other: str = ""
 ) -> dict[str, Any]:
-    unit: dict[str, Any] = {"@id": gp_id, "@type": "ElectionResults.ReportingUnit", "Type": kind, "Name": _text(name)}
+    unit: dict[str, Any] = {
+        "@id": gp_id,
+        "@type": "ElectionResults.ReportingUnit",
+        "Type": kind,
+        "Name": _text(name),
+    }
     if other:
         unit["OtherType"] = other
     if parts:
@@ -79,7 +86,9 @@ def _unit(
     return unit
 
 
-def document(results: Results, described: dict[str, Any], generated: dt.datetime | None = None) -> dict[str, Any]:
+def document(
+    results: Results, described: dict[str, Any], generated: dt.datetime | None = None
+) -> dict[str, Any]:
     """The NIST SP 1500-100 election report of these results."""
     generated = (generated or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     home = _id("ru", described.get("home_country") or results.election)
@@ -100,7 +109,9 @@ def document(results: Results, described: dict[str, Any], generated: dt.datetime
     for country in results.by_country:
         cid = _id("ru-country", country.code)
         country_ids.append(cid)
-        units.append(_unit(cid, "country", country.name or country.code, country, station_ids.get(country.code, [])))
+        units.append(
+            _unit(cid, "country", country.name or country.code, country, station_ids.get(country.code, []))
+        )
         counted.append((cid, country.contests))
     constituency_ids = []
     for area in results.by_constituency:
@@ -108,9 +119,7 @@ def document(results: Results, described: dict[str, Any], generated: dt.datetime
         constituency_ids.append(aid)
         units.append(_unit(aid, "other", area.name or area.code, area, [], other="constituency"))
         counted.append((aid, area.contests))
-    units.insert(
-        0, _unit(home, "country", results.name, results.total, constituency_ids + country_ids)
-    )
+    units.insert(0, _unit(home, "country", results.name, results.total, constituency_ids + country_ids))
 
     contests = []
     candidates = []

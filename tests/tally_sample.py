@@ -50,7 +50,9 @@ DXB = [contest("NAT", [40, 45, 5], 1, 1), contest("REF", [50, 40], 2, 0)]
 TOTAL = [contest("NAT", [160, 125, 15], 4, 3), contest("REF", [200, 100], 7, 0)]
 
 
-def area(level: str, code: str, name: str, registered: int, ballots: int, counted: int, expected: int, contests):
+def area(
+    level: str, code: str, name: str, registered: int, ballots: int, counted: int, expected: int, contests
+):
     return AreaResult(
         level=level,
         code=code,
@@ -150,7 +152,9 @@ def results(certified: bool = False, embargoed: bool = False) -> Results:
         ],
         stations=stations,
         embargo=Embargo(
-            ends_at=dt.datetime(2027, 4, 18, 18, 0, tzinfo=dt.UTC), in_force=embargoed, protocols="on_submission"
+            ends_at=dt.datetime(2027, 4, 18, 18, 0, tzinfo=dt.UTC),
+            in_force=embargoed,
+            protocols="on_submission",
         ),
         certification=CertificationStatus(
             certified=certified,

@@ -29,10 +29,10 @@ def definition(code: str, close: str, **tally: Any) -> dict[str, Any]:
     return {**found, "code": code, "tally": {**found.get("tally", {}), "home_polls_close": close, **tally}}
 
 
-def polled(session: Session, settings: Settings, code: str = "TL2027", close: str = PAST, **tally: Any) -> str:
+def polled(
+    session: Session, settings: Settings, code: str = "TL2027", close: str = PAST, **tally: Any
+) -> str:
     """The election polled at DE-BER-01, its protocol submitted (not yet taken in)."""
-    if audit_keys.__dict__.get("log_exists", None) is None:
-        pass
     try:
         audit_keys.create_log(session, settings)
     except Exception:  # noqa: BLE001 (the log exists already)
@@ -54,8 +54,14 @@ def tally_officer(session: Session, settings: Settings, username: str) -> Actor:
     user = accounts.create_user(
         session, settings, OPERATOR, username=username, role="tally_officer", password=PASSWORD
     )
+    user.must_change_password = False
     audit_keys.create_personal_key(
-        session, OPERATOR.entry(), owner=username, role="tally_officer", password=PASSWORD, name=f"{username}-2027"
+        session,
+        OPERATOR.entry(),
+        owner=username,
+        role="tally_officer",
+        password=PASSWORD,
+        name=f"{username}-2027",
     )
     session.commit()
     return Actor.of(user)

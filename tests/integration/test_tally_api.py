@@ -34,7 +34,9 @@ def _taken_in(db_session: Session, settings: Settings, **kw) -> str:  # type: ig
     return code
 
 
-def test_results_after_the_embargo_in_json_csv_and_nist(client: FlaskClient, db_session: Session, settings: Settings) -> None:
+def test_results_after_the_embargo_in_json_csv_and_nist(
+    client: FlaskClient, db_session: Session, settings: Settings
+) -> None:
     code = _taken_in(db_session, settings)
     found = client.get(f"/api/v1/elections/{code}/results")
     assert found.status_code == 200, found.json
@@ -46,7 +48,8 @@ def test_results_after_the_embargo_in_json_csv_and_nist(client: FlaskClient, db_
     assert sum(pres["choices"].values()) + pres["blank"] + pres["invalid"] == pres["ballots"]
 
     text = client.get(f"/api/v1/elections/{code}/results.csv")
-    assert text.status_code == 200 and text.mimetype == "text/csv"
+    assert text.status_code == 200
+    assert text.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(text.get_data(as_text=True))))
     at_station = [r for r in rows if r["level"] == "station" and r["contest"] == "PRES"]
     assert {r["constituency"] for r in at_station} == {"OV-EU", "C-02+N-01+S-03"}
@@ -58,7 +61,9 @@ def test_results_after_the_embargo_in_json_csv_and_nist(client: FlaskClient, db_
     assert report.json["Status"] == "unofficial-partial"
 
 
-def test_the_public_is_told_when_the_embargo_ends(client: FlaskClient, db_session: Session, settings: Settings) -> None:
+def test_the_public_is_told_when_the_embargo_ends(
+    client: FlaskClient, db_session: Session, settings: Settings
+) -> None:
     code = _taken_in(db_session, settings, code="TE2027", close=tally_site.FUTURE)
     for path in ("results", "results.csv", "results/nist"):
         refused = client.get(f"/api/v1/elections/{code}/{path}")
@@ -67,22 +72,32 @@ def test_the_public_is_told_when_the_embargo_ends(client: FlaskClient, db_sessio
         assert "embargo" in refused.json["error"]
     # A tally officer or an observer reads the figures as they stand.
     inside = client.get(f"/api/v1/elections/{code}/results", headers=_token(db_session, "alice"))
-    assert inside.status_code == 200 and inside.json["progress"]["accepted"] == 1
+    assert inside.status_code == 200
+    assert inside.json["progress"]["accepted"] == 1
     observer = client.get(f"/api/v1/elections/{code}/results.csv", headers=_token(db_session, "observer"))
     assert observer.status_code == 200
     # Protocols are public on submission in this election, embargo or not.
     assert client.get(f"/api/v1/elections/{code}/stations/DE-BER-01/protocol").status_code == 200
 
 
-def test_protocols_with_the_results_wait_for_the_embargo(client: FlaskClient, db_session: Session, settings: Settings) -> None:
-    code = _taken_in(db_session, settings, code="TW2027", close=tally_site.FUTURE, protocols_public="with_results")
+def test_protocols_with_the_results_wait_for_the_embargo(
+    client: FlaskClient, db_session: Session, settings: Settings
+) -> None:
+    code = _taken_in(
+        db_session, settings, code="TW2027", close=tally_site.FUTURE, protocols_public="with_results"
+    )
     refused = client.get(f"/api/v1/elections/{code}/stations/DE-BER-01/protocol")
-    assert refused.status_code == 403 and refused.json["ends_at"].startswith("2099")
-    inside = client.get(f"/api/v1/elections/{code}/stations/DE-BER-01/protocol", headers=_token(db_session, "alice"))
+    assert refused.status_code == 403
+    assert refused.json["ends_at"].startswith("2099")
+    inside = client.get(
+        f"/api/v1/elections/{code}/stations/DE-BER-01/protocol", headers=_token(db_session, "alice")
+    )
     assert inside.status_code == 200
 
 
-def test_a_station_protocol_carries_what_checks_it(client: FlaskClient, db_session: Session, settings: Settings) -> None:
+def test_a_station_protocol_carries_what_checks_it(
+    client: FlaskClient, db_session: Session, settings: Settings
+) -> None:
     code = _taken_in(db_session, settings)
     found = client.get(f"/api/v1/elections/{code}/stations/DE-BER-01/protocol").json
     assert found["status"] == "accepted"

@@ -19,9 +19,13 @@ def _rows(text: str) -> list[dict[str, str]]:
 def test_the_csv_has_every_level_and_adds_up() -> None:
     rows = _rows(exports.to_csv(tally_sample.results()))
     assert {r["level"] for r in rows} == {"election", "constituency", "country", "station"}
-    election = {r["choice"]: int(r["votes"]) for r in rows if r["level"] == "election" and r["contest"] == "NAT"}
+    election = {
+        r["choice"]: int(r["votes"]) for r in rows if r["level"] == "election" and r["contest"] == "NAT"
+    }
     assert election == {"Party A": 160, "Party B": 125, "Party C": 15, "(blank)": 4, "(invalid)": 3}
-    stations = [r for r in rows if r["level"] == "station" and r["contest"] == "NAT" and r["choice"] == "Party A"]
+    stations = [
+        r for r in rows if r["level"] == "station" and r["contest"] == "NAT" and r["choice"] == "Party A"
+    ]
     assert sum(int(r["votes"]) for r in stations) == 160
     assert {r["station"] for r in stations} == {"DE-BER-01", "AE-DXB-01"}  # accepted ones only
     assert {r["constituency"] for r in stations} == {"OV-EU", "OV-ME"}
@@ -32,7 +36,9 @@ def test_a_name_that_would_be_a_formula_stays_text() -> None:
     total = dataclasses.replace(
         results.total, contests=[dataclasses.replace(results.total.contests[0], choices={"=HYPERLINK(1)": 3})]
     )
-    text = exports.to_csv(dataclasses.replace(results, total=total, by_constituency=[], by_country=[], stations=[]))
+    text = exports.to_csv(
+        dataclasses.replace(results, total=total, by_constituency=[], by_country=[], stations=[])
+    )
     assert "'=HYPERLINK(1)" in text
 
 

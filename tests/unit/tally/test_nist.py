@@ -21,7 +21,9 @@ def _counts(report, contest: str, unit: str) -> dict[str, int]:
 
 
 def test_the_report_validates_against_nists_schema() -> None:
-    report = nist.document(tally_sample.results(), tally_sample.DESCRIBED, dt.datetime(2027, 4, 19, tzinfo=dt.UTC))
+    report = nist.document(
+        tally_sample.results(), tally_sample.DESCRIBED, dt.datetime(2027, 4, 19, tzinfo=dt.UTC)
+    )
     assert nist.problems(report) == []
     assert report["Status"] == "unofficial-partial"
     assert report["GeneratedDate"] == "2027-04-19T00:00:00Z"
@@ -46,7 +48,12 @@ def test_the_figures_are_the_aggregations_at_every_level() -> None:
     assert units["ru-station-DE-MUC-01"]["Type"] == "polling-place"
     assert units["ru-country-DE"]["ComposingGpUnitIds"] == ["ru-station-DE-BER-01", "ru-station-DE-MUC-01"]
     other = next(c for c in report["Election"][0]["Contest"] if c["Abbreviation"] == "NAT")["OtherCounts"]
-    assert {"@type": "ElectionResults.OtherCounts", "GpUnitId": "ru-XH", "Undervotes": 4, "Overvotes": 3} in other
+    assert {
+        "@type": "ElectionResults.OtherCounts",
+        "GpUnitId": "ru-XH",
+        "Undervotes": 4,
+        "Overvotes": 3,
+    } in other
 
 
 def test_the_schema_refuses_what_is_not_a_report() -> None:
