@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from audit import merkle, note
 from audit.entry_scan import Scan, scan_chunk
 from audit.jcs import CanonicalError, canonical_bytes, loads_strict
+from audit.results_replay import ResultsBad, ResultsReplay
 
 PARALLEL_THRESHOLD = 200_000  # entries; below it, starting workers costs more than it saves
 CHUNK_BYTES = 8 << 20  # per chunk: bounds memory, paces the progress bar
@@ -94,6 +95,7 @@ class Report:
     documents: int = 0  # signed documents whose every signature verified
     signatures: int = 0
     digests: int = 0  # state digests that matched the replay
+    certifications: int = 0  # certified results that the recount from the log matched
     state_checked: list[str] = field(default_factory=list)
     state_unchecked: list[str] = field(default_factory=list)  # no digest names them
     failure: Failed | None = None
@@ -303,6 +305,13 @@ class Replay:
         self.public: dict[str, bytes] = {}
         self.documents = self.signatures = self.digests = 0
         self.last_state: tuple[int, dict[str, Any]] | None = None
+        self.results = ResultsReplay()
+        self.roots: dict[int, str] = {}
+        for size, body in checkpoint_bodies.items():
+            try:
+                self.roots[size] = note.Checkpoint.parse(body).root.hex()
+            except note.NoteError:
+                continue  # reported by the checkpoint checks
 
     def entry(self, seq: int, entry: dict[str, Any], counts: dict[str, int] | None) -> None:
         kind, payload = entry["type"], entry["payload"]
@@ -321,6 +330,13 @@ class Replay:
             self._checkpoint_cosigned(seq, payload)
         if "signatures" in payload:
             self._document(seq, payload)
+        if kind == "polling.protocol_signed" or kind.startswith("tally."):
+            try:
+                self.results.entry(seq, entry, self.roots)
+            except ResultsBad as error:
+                raise _Bad(f"the result does not add up: {error}") from None
+            except (KeyError, TypeError, AttributeError) as error:
+                raise _Bad(f"a malformed {kind} entry ({error!r})") from None
 
     def _log_created(self, seq: int, payload: dict[str, Any]) -> None:
         origin, vkey = _strings(payload, "origin", "vkey")
@@ -631,6 +647,7 @@ def verify_bundle(
         report.origin, report.keys = replay.origin, list(replay.keys.values())
         report.documents, report.signatures = replay.documents, replay.signatures
         report.digests = replay.digests
+        report.certifications = replay.results.certifications
     return report
 
 

@@ -135,6 +135,7 @@ def as_text(report: Report, seconds: float) -> str:
             lines.append(f"  ... and {len(report.keys) - KEYS_LISTED} more (--json lists all)")
     lines.append(f"signed documents: {report.documents:,} ({report.signatures:,} signatures)")
     lines.append(f"state digests matching the replay: {report.digests}")
+    lines.append(f"certified results recomputed from the log: {report.certifications}")
     if report.state_checked or report.state_unchecked:
         lines.append(
             f"state files matching the last digest: {', '.join(report.state_checked)}"

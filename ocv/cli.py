@@ -24,6 +24,7 @@ from ocv.db import database
 from ocv.errors import OCVError
 from ocv.settings import Settings
 from polling.cli import station_cli
+from tally.cli import tally_cli
 from registration.cli import election_cli, voters_cli
 
 
@@ -48,7 +49,7 @@ db_cli = AppGroup("db", help="Database schema.")
 users_cli = AppGroup("users", help="User accounts and API tokens.")
 cli.add_command(db_cli)
 cli.add_command(users_cli)
-for group in (audit_cli, keys_cli, election_cli, voters_cli, station_cli):
+for group in (audit_cli, keys_cli, election_cli, voters_cli, station_cli, tally_cli):
     cli.add_command(group)
 
 

@@ -1,7 +1,9 @@
 """The demo: the sample election in `registration/demo/election.json`, its officials and
-a few thousand voters, the list frozen, polling done at one station (its protocol signed,
-countersigned and submitted) and under way at another. Development only: the passwords
-are printed and known."""
+a few thousand voters, the list frozen, polling done at three stations (their protocols
+signed, countersigned and submitted) and under way at a fourth; the tally took the three
+in, quarantined the one whose ballot papers do not balance, two tally officers resolved
+it, and the results were certified. Development only: the passwords are printed and
+known."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from ocv.auth.models import User
 from ocv.settings import Settings
 from polling import service as polling
 from registration import service as registration
+from tally import service as tally
 
 ELECTION_FILE = Path(__file__).resolve().parent.parent / "registration" / "demo" / "election.json"
 DEMO_PASSWORD = "demo-password-2027"  # noqa: S105 (printed by design; development only)
@@ -90,21 +93,27 @@ def load(
             registration.advance(session, actor, election, "exhibition")
             registration.advance(session, actor, election, "frozen")
             polling_day(session, actor, election.code)
+            tally_day(session, settings, actor, election.code)
         append_digest(session)
         checkpoints.issue(session, settings, "demand")
     return logins
 
 
 POLLED, POLLING = "DE-BER-01", "DE-MUC-01"  # polling done at the first, under way at the second
+# Polled too; Paris closes one BS-EU paper short, explained on its protocol: quarantined.
+ALSO_POLLED, SHORT = ("FR-PAR-01", "AE-DXB-01"), "FR-PAR-01"
 
 
 def polling_day(session: Session, actor: Actor, code: str, seed: int = 2027) -> None:
-    """Polling day at two stations, as their officials would run it."""
+    """Polling day at four stations, as their officials would run it."""
     rng = random.Random(seed)  # noqa: S311 (sample data, not secrets)
     described = registration.describe(registration.get_election(session, code))
     styles = {s["code"]: s["contests"] for s in described["ballot_styles"]}
     contests = {c["code"]: c for c in described["contests"]}
-    for key_owner, role in (("po.deber01", "presiding_officer"), ("observer", "observer")):
+    for key_owner, role in (
+        *((f"po.{s.lower().replace('-', '')}", "presiding_officer") for s in (POLLED, *ALSO_POLLED)),
+        ("observer", "observer"),
+    ):
         audit_keys.create_personal_key(
             session,
             actor.entry(),
@@ -113,7 +122,7 @@ def polling_day(session: Session, actor: Actor, code: str, seed: int = 2027) -> 
             password=DEMO_PASSWORD,
             name=f"{key_owner}-2027",
         )
-    for station, share in ((POLLED, 0.6), (POLLING, 0.25)):
+    for station, share in ((POLLED, 0.6), (POLLING, 0.25), *((s, 0.55) for s in ALSO_POLLED)):
         slug = station.lower().replace("-", "")
         po = Actor.of(accounts.get_user(session, f"po.{slug}"))
         clerk = Actor.of(accounts.get_user(session, f"clerk.{slug}"))
@@ -138,15 +147,45 @@ def polling_day(session: Session, actor: Actor, code: str, seed: int = 2027) -> 
         )
         status = polling.station_status(session, po, code, station)
         unused = {style: b["stock"] for style, b in status["ballots"].items()}
+        unused["BS-EU"] -= station == SHORT
         polling.close_station(session, po, code, station, {"unused": unused, "seals": [f"{station}-S3"]})
         cvrs = [_ballot(rng, v.constituency.ballot_style.code, styles, contests) for v in voted]
         polling.add_cvrs(session, clerk, code, station, {"cvrs": cvrs})
         polling.finish_count(session, po, code, station)
-        polling.sign_protocol(session, po, code, station, DEMO_PASSWORD)
+        note = "One BS-EU ballot paper was missing at the close." if station == SHORT else ""
+        polling.sign_protocol(session, po, code, station, DEMO_PASSWORD, note)
         polling.countersign_protocol(
             session, Actor.of(accounts.get_user(session, "observer")), code, station, DEMO_PASSWORD
         )
         polling.submit_protocol(session, po, code, station)
+
+
+def tally_day(session: Session, settings: Settings, actor: Actor, code: str) -> None:
+    """The tally centre takes the protocols in; the quarantined one is accepted on one
+    officer's proposal and another's approval; the first officer certifies."""
+    first = Actor.of(accounts.get_user(session, "tally"))
+    second = Actor.of(accounts.get_user(session, "tally2"))
+    for officer in (first, second):
+        audit_keys.create_personal_key(
+            session,
+            actor.entry(),
+            owner=officer.name,
+            role="tally_officer",
+            password=DEMO_PASSWORD,
+            name=f"{officer.name}-2027",
+        )
+    tally.intake_all(session, first, code, settings)
+    for item in tally.quarantine(session, first, code):
+        proposal = tally.propose(
+            session,
+            first,
+            code,
+            item.station,
+            "accept",
+            "The presiding officer explained the missing paper on the protocol; the seals held.",
+        )
+        tally.approve(session, second, proposal.id, "Checked the explanation and the seal numbers.", settings)
+    tally.certify_results(session, first, code, DEMO_PASSWORD, settings=settings)
 
 
 def _ballot(
@@ -171,6 +210,7 @@ def _officials(
         ("admin", "admin", None, "Election Administrator"),
         ("registrar", "registration_officer", None, "Registration Officer"),
         ("tally", "tally_officer", None, "Tally Officer"),
+        ("tally2", "tally_officer", None, "Second Tally Officer"),
         ("observer", "observer", None, "Independent Observer"),
     ]
     for station in definition["stations"]:

@@ -209,46 +209,71 @@ def agreed_sheet(session: Session, where: Place) -> tuple[dict[str, Any] | None,
 
 # --- figures for the tally ---------------------------------------------------------------
 
-# Per station × ballot style: votes per (contest, choice), ballots with a vote in a contest
-# ("(voted)"), invalid per contest ("(invalid)") and ballots ("", "(ballots)"). One
-# statement, four GROUP BYs over the CVRs with JSON expanded in SQL: the tally adds up
-# millions of ballots without loading one into Python.
-_FIGURES = """
-SELECT ps.station_code, c.ballot_style, s.key, v.value, count(*)
-  FROM cvrs c JOIN polling_stations ps ON ps.id = c.polling_station_id,
-       json_each(c.selections) s, {elements}(s.value) v
+# Per station × ballot style: votes per (contest, choice) with, among them, the ballots'
+# first choice in the contest (summed per contest: the ballots with a vote in it), invalid
+# per contest ("(invalid)") and ballots ("", "(ballots)"). One statement: one pass over the
+# CVRs' selections, JSON expanded in SQL, so the tally adds up millions of ballots without
+# loading one into Python.
+_FIGURES = {
+    "postgresql": """
+SELECT ps.station_code, c.ballot_style, s.key, v.value, count(*), count(*) FILTER (WHERE v.n = 1)
+  FROM cvrs c JOIN polling_stations ps ON ps.id = c.polling_station_id
+ CROSS JOIN LATERAL json_each(c.selections) s
+ CROSS JOIN LATERAL json_array_elements_text(s.value) WITH ORDINALITY v(value, n)
  WHERE ps.election_code = :election {where}
  GROUP BY ps.station_code, c.ballot_style, s.key, v.value
 UNION ALL
-SELECT ps.station_code, c.ballot_style, s.key, '(voted)', count(*)
-  FROM cvrs c JOIN polling_stations ps ON ps.id = c.polling_station_id, json_each(c.selections) s
- WHERE ps.election_code = :election {where}
- GROUP BY ps.station_code, c.ballot_style, s.key
-UNION ALL
-SELECT ps.station_code, c.ballot_style, i.value, '(invalid)', count(*)
-  FROM cvrs c JOIN polling_stations ps ON ps.id = c.polling_station_id, {elements}(c.invalid) i
- WHERE ps.election_code = :election {where}
+SELECT ps.station_code, c.ballot_style, i.value, '(invalid)', count(*), 0
+  FROM cvrs c JOIN polling_stations ps ON ps.id = c.polling_station_id
+ CROSS JOIN LATERAL json_array_elements_text(c.invalid) i(value)
+ WHERE ps.election_code = :election {where} AND c.invalid::text <> '[]'
  GROUP BY ps.station_code, c.ballot_style, i.value
 UNION ALL
-SELECT ps.station_code, c.ballot_style, '', '(ballots)', count(*)
+SELECT ps.station_code, c.ballot_style, '', '(ballots)', count(*), 0
   FROM cvrs c JOIN polling_stations ps ON ps.id = c.polling_station_id
  WHERE ps.election_code = :election {where}
  GROUP BY ps.station_code, c.ballot_style
-"""
+""",
+    "sqlite": """
+SELECT ps.station_code, c.ballot_style, s.key, v.value, count(*), sum(v.key = 0)
+  FROM cvrs c JOIN polling_stations ps ON ps.id = c.polling_station_id,
+       json_each(c.selections) s, json_each(s.value) v
+ WHERE ps.election_code = :election {where}
+ GROUP BY ps.station_code, c.ballot_style, s.key, v.value
+UNION ALL
+SELECT ps.station_code, c.ballot_style, i.value, '(invalid)', count(*), 0
+  FROM cvrs c JOIN polling_stations ps ON ps.id = c.polling_station_id, json_each(c.invalid) i
+ WHERE ps.election_code = :election {where} AND c.invalid <> '[]'
+ GROUP BY ps.station_code, c.ballot_style, i.value
+UNION ALL
+SELECT ps.station_code, c.ballot_style, '', '(ballots)', count(*), 0
+  FROM cvrs c JOIN polling_stations ps ON ps.id = c.polling_station_id
+ WHERE ps.election_code = :election {where}
+ GROUP BY ps.station_code, c.ballot_style
+""",
+}
 
 
 def figures_sql(dialect: str, one_station: bool) -> str:
-    elements = "json_array_elements_text" if dialect == "postgresql" else "json_each"
     where = "AND ps.station_code = :station" if one_station else ""
-    return _FIGURES.format(elements=elements, where=where)
+    return _FIGURES["postgresql" if dialect == "postgresql" else "sqlite"].format(where=where)
 
 
 def cvr_figures(
     session: Session, election: str, station: str | None = None
 ) -> list[tuple[str, str, str, str, int]]:
-    """(station, ballot style, contest, choice or a "(…)" marker, count) rows."""
+    """(station, ballot style, contest, choice or a "(…)" marker, count) rows; "(voted)"
+    counts the ballots with at least one vote in the contest."""
     from sqlalchemy import text
 
     sql = figures_sql(session.get_bind().dialect.name, station is not None)
     params = {"election": election, **({"station": station} if station else {})}
-    return [(a, b, c, d, int(n)) for a, b, c, d, n in session.execute(text(sql), params)]
+    rows: list[tuple[str, str, str, str, int]] = []
+    voted: dict[tuple[str, str, str], int] = {}
+    for station_code, style, contest, choice, n, firsts in session.execute(text(sql), params):
+        rows.append((station_code, style, contest, choice, int(n)))
+        if firsts:
+            key = (station_code, style, contest)
+            voted[key] = voted.get(key, 0) + int(firsts)
+    rows += [(a, b, c, "(voted)", n) for (a, b, c), n in voted.items()]
+    return rows

@@ -253,7 +253,7 @@ def parse(data: Any) -> dict[str, Any]:
     ):
         if not items:
             problems.add(name, "must list at least one")
-    election["tally"] = _tally_settings(r, problems, r.get(data, "", "tally", dict) or {})
+    election["tally"] = _tally_settings(r, problems, r.get(data, "", "tally", dict, {}) or {})
     problems.raise_if_any()
     return {
         **election,

@@ -165,15 +165,12 @@ def contests_of_rows(
     """The station's contests {code: {choices, blank, invalid}} from its figure rows."""
     ballots_by_style = {style: n for style, contest, choice, n in rows if choice == "(ballots)"}
     out: dict[str, dict[str, Any]] = {}
-    carried = (
-        {c for style in ballots_by_style for c in styles.get(style, [])}
-        if "" not in ballots_by_style
-        else set(contests)
-    )
+    # Every contest of every style, as the protocol lists them (polling.protocol).
+    carried = {c for codes in styles.values() for c in codes}
     for code in sorted(carried & set(contests)):
         out[code] = {"choices": dict.fromkeys(contests[code]["choices"], 0), "blank": 0, "invalid": 0}
     voted: dict[str, int] = {}
-    for style, contest, choice, n in rows:
+    for _style, contest, choice, n in rows:
         if contest not in out:
             continue
         if choice == "(voted)":

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ocv.acting import Actor
 from tally import aggregate, certify, embargo, intake, resolution
-from tally.errors import Embargoed
+from tally.errors import Embargoed, NothingToCertify, NotQuarantined, SameOfficer, WrongProposalState
 from tally.types import (
     Action,
     AreaResult,
@@ -43,6 +43,10 @@ __all__ = [
     "ContestResult",
     "Embargo",
     "Embargoed",
+    "NotQuarantined",
+    "NothingToCertify",
+    "SameOfficer",
+    "WrongProposalState",
     "Progress",
     "Proposal",
     "ProposalState",

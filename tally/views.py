@@ -238,7 +238,7 @@ def intake(code: str) -> Any:
     form = forms.IntakeForm()
 
     def act(actor: Actor) -> None:
-        taken = tally.intake_all(request_session(), actor, code)
+        taken = tally.intake_all(request_session(), actor, code, current_settings())
         flash(_("%(n)s protocols taken in.", n=len(taken)), "success")
 
     return _act(code, form, "intake", act, "")
@@ -271,7 +271,7 @@ def decide(code: str, proposal: int) -> Any:
             tally.reject(request_session(), actor, proposal, form.reason.data or "")
             flash(_("Rejected: nothing changes."), "success")
         else:
-            tally.approve(request_session(), actor, proposal, form.reason.data or "")
+            tally.approve(request_session(), actor, proposal, form.reason.data or "", current_settings())
             flash(_("Approved: the proposal takes effect."), "success")
 
     return _act(code, form, f"decide:{proposal}", act, "")
