@@ -406,7 +406,9 @@ def test_the_console_takes_two_officers_through_intake_resolution_and_certificat
     assert taken.output.splitlines() == [f"{BER}: accepted", f"{PAR}: quarantined"]
     listed = run(app, "--as", "tina", "tally", "checks", E)
     assert "FAIL [identity] ballot style BS-EU" in listed.output
-    proposed = run(app, "--as", "tina", "tally", "resolve", E, PAR, "accept", "--reason", "Explained in writing.")
+    proposed = run(
+        app, "--as", "tina", "tally", "resolve", E, PAR, "accept", "--reason", "Explained in writing."
+    )
     assert proposed.exit_code == 0, proposed.output
     number = proposed.output.split()[1].rstrip(":")
     assert run(app, "--as", "tina", "tally", "approve", number).exit_code != 0  # the proposer

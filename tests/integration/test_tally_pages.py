@@ -91,7 +91,7 @@ def test_two_officers_resolve_a_quarantined_station_and_certify(
     sent = alice.post(f"{board}/intake", data={"csrf_token": _form_token(page, f"{board}/intake")})
     assert sent.status_code == 303
     page = alice.get(board).get_data(as_text=True)
-    assert "Quarantine (1)" in page
+    assert 'id="q-DE-BER-01"' in page
     assert "turnout" in page
     # Without a CSRF token, nothing happens.
     assert (
@@ -107,7 +107,9 @@ def test_two_officers_resolve_a_quarantined_station_and_certify(
         },
     )
     assert sent.status_code == 303, re.findall(r"<p class=\"flash.*", sent.get_data(as_text=True))
-    (proposal,) = tally.proposals(db_session, _actor(db_session, "bob"), code)
+    (proposal,) = [
+        p for p in tally.proposals(db_session, _actor(db_session, "bob"), code) if p.station == "DE-BER-01"
+    ]
     decide = f"{board}/proposals/{proposal.id}/decide"
     # The proposer may not approve their own proposal.
     page = alice.get(board).get_data(as_text=True)
@@ -120,7 +122,16 @@ def test_two_officers_resolve_a_quarantined_station_and_certify(
         decide, data={f"p{proposal.id}-csrf_token": _form_token(page, decide), f"p{proposal.id}-approve": "1"}
     )
     assert approved.status_code == 303
-    assert tally.progress(db_session, code).accepted == 1
+    assert "DE-BER-01" not in {
+        q.station for q in tally.quarantine(db_session, _actor(db_session, "bob"), code)
+    }
+    # The other stations the flag caught, resolved the same way (through the service).
+    for item in tally.quarantine(db_session, _actor(db_session, "alice"), code):
+        other = tally.propose(
+            db_session, _actor(db_session, "alice"), code, item.station, "accept", "Checked."
+        )
+        tally.approve(db_session, _actor(db_session, "bob"), other.id, "", settings)
+    db_session.commit()
     page = bob.get(board).get_data(as_text=True)
     assert "Quarantine (0)" in page
     certified = bob.post(
