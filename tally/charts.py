@@ -3,7 +3,9 @@
 Each chart is an image with a title and a description (`role="img"`, `aria-labelledby`)
 that say its figures in words; pages print the same figures as text beside it, so the
 chart only repeats what a reader of the text already has. Labels are given translated by
-the caller; `rtl` draws the bars from the right, for Arabic.
+the caller; `rtl` draws the bars from the right, for Arabic (coordinates and anchors are
+always left to right: the SVG says `direction="ltr"`, each label's own script still reads
+its way).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from markupsafe import Markup, escape
 
 WIDTH = 320  # the viewBox; the SVG scales to its container's width
 ROW = 28
-LABEL = 110  # room for a label beside the bars
+LABEL = 130  # room for a label beside the bars
 COLOURS = ("#0b5394", "#1a7f37", "#9a6700", "#8250df", "#b42318", "#57606a")
 PROGRESS = (
     ("accepted", "#1a7f37"),
@@ -33,7 +35,7 @@ def _frame(title: str, desc: str, height: int, body: str) -> Markup:
     n = next(_ids)
     # Every text part is escaped here or in the callers (labels) and figures are numbers.
     return Markup(  # noqa: S704
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" direction="ltr" '
         f'aria-labelledby="chart-{n}-t chart-{n}-d" xmlns="http://www.w3.org/2000/svg">'
         f'<title id="chart-{n}-t">{escape(title)}</title><desc id="chart-{n}-d">{escape(desc)}</desc>'
         f"{body}</svg>"
@@ -44,7 +46,7 @@ def bars(title: str, figures: list[tuple[str, int]], rtl: bool = False) -> Marku
     """One horizontal bar per (label, votes), as a share of their sum."""
     whole = sum(v for _, v in figures)
     most = max((v for _, v in figures), default=0) or 1
-    span = WIDTH - LABEL - 60
+    span = WIDTH - LABEL - 50
     parts = []
     for row, (label, votes) in enumerate(figures):
         y = row * ROW

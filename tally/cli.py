@@ -44,7 +44,9 @@ def intake(election: str, station: str | None) -> None:
     """Verify and check STATION's submitted protocol (or every one not taken in yet)."""
     with database(current_app).transaction() as session:
         if station:
-            outcome = {station.upper(): service.intake_station(session, operator(), election, station, _settings())}
+            outcome = {
+                station.upper(): service.intake_station(session, operator(), election, station, _settings())
+            }
         else:
             outcome = service.intake_all(session, operator(), election, _settings())
     for code, status in outcome.items():
@@ -120,7 +122,9 @@ def results(election: str, as_json: bool) -> None:
         f"{p.missing} missing of {p.expected} stations"
     )
     for contest in found.total.contests:
-        click.echo(f"{contest.contest} ({contest.ballots} ballots, {contest.blank} blank, {contest.invalid} invalid)")
+        click.echo(
+            f"{contest.contest} ({contest.ballots} ballots, {contest.blank} blank, {contest.invalid} invalid)"
+        )
         for choice, votes in sorted(contest.choices.items(), key=lambda item: -item[1]):
             click.echo(f"  {votes:8,}  {choice}")
     state = found.certification
