@@ -38,6 +38,8 @@ from registration import setup_views
 from registration import views as registration_views
 from registration.events import REGISTRATION_EVENTS
 from registration.imports import views as import_views
+from tally import api as tally_api
+from tally import views as tally_views
 from tally.events import TALLY_EVENTS
 
 
@@ -85,6 +87,8 @@ def _wire_domains(app: Flask) -> None:
         registration_api.bp,
         polling_api.bp,
         polling_views.bp,
+        tally_api.bp,
+        tally_views.bp,
         import_views.bp,
         setup_views.bp,
     ):

@@ -19,6 +19,7 @@ OFFICER = "officer"  # a registration officer
 TWO_STEP = "two_step"  # an account with two-step sign-in on
 PENDING_SECOND_FACTOR = "pending_second_factor"  # signed in with a password, the code still due
 PRESIDING = "presiding"  # the presiding officer of DE-MUC-01 in {polled}, polling under way
+TALLY = "tally"  # a tally officer
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,13 @@ PAGES: tuple[Page, ...] = (
     Page("polling.station_page", "/stations/DE-MUC-01?election={polled}&q={family_name}", PRESIDING),
     Page("polling.station_page", "/stations/DE-BER-01?election={polled}", PRESIDING),
     Page("polling.protocol", "/stations/DE-BER-01/protocol?election={polled}"),
+    Page("tally.results", "/results/{polled}"),  # under embargo: its end, the progress
+    Page("tally.station", "/results/{polled}/stations/DE-BER-01"),  # its protocol, public on submission
+    Page("tally.results", "/results/{polled}", TALLY),  # the figures as they stand, marked internal
+    Page("tally.constituency", "/results/{polled}/constituencies/OV-EU", TALLY),
+    Page("tally.country", "/results/{polled}/countries/DE", TALLY),
+    Page("tally.station", "/results/{polled}/stations/DE-BER-01", TALLY),
+    Page("tally.dashboard", "/tally/{polled}", TALLY),
     Page("openapi.reference", "/api/"),
     Page(None, "/no-such-page", status=404),
 )
@@ -103,4 +111,8 @@ NOT_PAGES: dict[str, str] = {
     "openapi.openapi_json": "JSON",
     "polling_api.status": "JSON",
     "polling_api.protocol": "JSON",
+    "tally_api.results": "JSON",
+    "tally_api.results_csv": "a CSV download",
+    "tally_api.results_nist": "JSON (NIST SP 1500-100)",
+    "tally_api.station_protocol": "JSON",
 }

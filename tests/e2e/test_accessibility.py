@@ -24,7 +24,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 
 from tests.e2e.conftest import ROOT
-from tests.pages import ADMIN, ANYONE, OFFICER, PAGES, PENDING_SECOND_FACTOR, PRESIDING, TWO_STEP
+from tests.pages import ADMIN, ANYONE, OFFICER, PAGES, PENDING_SECOND_FACTOR, PRESIDING, TALLY, TWO_STEP
 from tests.pages import Page as SitePage
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -33,7 +33,11 @@ LANGUAGES = ("en", "ar")
 BUDGET = 100 * 1024
 TEMPORARY = "temporary password 3"
 PASSWORD = "a passphrase of my own choosing"
-ACCOUNTS = {ADMIN: ("a11y-admin", "admin"), OFFICER: ("a11y-officer", "registration_officer")}
+ACCOUNTS = {
+    ADMIN: ("a11y-admin", "admin"),
+    OFFICER: ("a11y-officer", "registration_officer"),
+    TALLY: ("a11y-tally", "tally_officer"),
+}
 TWO_STEP_ACCOUNT = "a11y-twostep"
 RUN_AXE = """async () => {
   const result = await axe.run(document, {resultTypes: ["violations"]});
@@ -165,7 +169,7 @@ def _polling_day(server: dict[str, Any], reg_nos: dict[str, str]) -> None:
 
 def _admin_steps(page: Page, base: str, tmp: Path) -> None:
     """Accounts and elections, made as an administrator makes them (the CLI starts slowly)."""
-    for username, role in [ACCOUNTS[OFFICER], (TWO_STEP_ACCOUNT, "observer")]:
+    for username, role in [ACCOUNTS[OFFICER], ACCOUNTS[TALLY], (TWO_STEP_ACCOUNT, "observer")]:
         page.goto(base + "/admin/users/new")
         page.fill("#username", username)
         page.select_option("#role", role)
@@ -294,7 +298,7 @@ def sweep(
     )
     contexts = {
         who: browser.new_context(locale="en-GB", viewport=WIDTHS["desk"])
-        for who in (ANYONE, ADMIN, OFFICER, TWO_STEP, PENDING_SECOND_FACTOR)
+        for who in (ANYONE, ADMIN, OFFICER, TALLY, TWO_STEP, PENDING_SECOND_FACTOR)
     }
     for context in contexts.values():
         context.set_default_timeout(15_000)
@@ -302,6 +306,7 @@ def sweep(
     pages[ADMIN] = _first_sign_in(contexts[ADMIN], base, ACCOUNTS[ADMIN][0])
     _admin_steps(pages[ADMIN], base, tmp)
     pages[OFFICER] = _first_sign_in(contexts[OFFICER], base, ACCOUNTS[OFFICER][0])
+    pages[TALLY] = _first_sign_in(contexts[TALLY], base, ACCOUNTS[TALLY][0])
     data = _voters(server)
     _advance(pages[ADMIN], base, data["exhibited"], "Start the exhibition period")
     _advance(pages[ADMIN], base, POLLED, "Start the exhibition period")

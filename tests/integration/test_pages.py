@@ -35,7 +35,7 @@ from registration.lists import LIST_PAGE_SIZE, list_digest
 from registration.models import Voter
 from tests.conftest import csrf_token
 from tests.factories import OPERATOR
-from tests.pages import ADMIN, ANYONE, NOT_PAGES, OFFICER, PAGES, PRESIDING
+from tests.pages import ADMIN, ANYONE, NOT_PAGES, OFFICER, PAGES, PRESIDING, TALLY
 from tests.scratch import drop_database, fresh_database
 
 BUDGET = 100 * 1024
@@ -166,7 +166,7 @@ def demo_site(
 def _signed_in(app: Flask, who: str | None) -> FlaskClient:
     client = app.test_client()
     if who is not None:
-        username = {ADMIN: "admin", OFFICER: "registrar", PRESIDING: "po.demuc01"}[who]
+        username = {ADMIN: "admin", OFFICER: "registrar", PRESIDING: "po.demuc01", TALLY: "tally"}[who]
         token = csrf_token(client, "/login")
         answer = client.post(
             "/login", data={"username": username, "password": demo.DEMO_PASSWORD, "csrf_token": token}
@@ -198,7 +198,7 @@ def test_every_page_is_under_the_budget_with_the_demo_data(
     demo_site: tuple[Flask, dict[str, str]], tmp_path: Path
 ) -> None:
     app, data = demo_site
-    clients = {who: _signed_in(app, who) for who in (ANYONE, ADMIN, OFFICER, PRESIDING)}
+    clients = {who: _signed_in(app, who) for who in (ANYONE, ADMIN, OFFICER, PRESIDING, TALLY)}
     data = {**data, "job": _import_job(clients[OFFICER], data["election"], tmp_path)}
     weighed = {}
     for page in PAGES:
