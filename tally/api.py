@@ -152,6 +152,19 @@ VERIFY = (
 )
 
 
+PROTOCOL_EXAMPLE = {
+    "election": "GE2027",
+    "station": "DE-BER-01",
+    "status": "accepted",
+    "state": "submitted",
+    "document": {"kind": "ocv.station_protocol", "election": "GE2027", "station": "DE-BER-01"},
+    "sha256": "80d67b58b6536351c247562a7635f5874a8c283e82526db06ed5426f1af1005c",
+    "signatures": [{"key": "po.deber01-2027", "sig": "bWFkZSB1cCBmb3IgdGhlIGV4YW1wbGU="}],
+    "submitted_at": "2027-06-06T18:42:10Z",
+    "verify": VERIFY,
+}
+
+
 def station_protocol_of(actor: Actor | None, election: str, station: str) -> dict[str, Any]:
     """The protocol as anyone may read it now, by the election's rule."""
     session = request_session()
@@ -183,7 +196,7 @@ def _stations(session: Any, actor: Actor | None, election: str) -> list[tally.St
     "A station's signed protocol and its tally status",
     description="Public by the election's rule: on submission, or once the embargo ends.",
     access=PUBLIC,
-    answers={200: Answer(StationProtocol)},
+    answers={200: Answer(StationProtocol, example=PROTOCOL_EXAMPLE)},
     errors=(NotFound, Embargoed, InvalidState),
 )
 def station_protocol(code: str, station: str) -> StationProtocol:
