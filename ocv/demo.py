@@ -168,7 +168,7 @@ def tally_day(session: Session, settings: Settings, actor: Actor, code: str) -> 
     for officer in (first, second):
         audit_keys.create_personal_key(
             session,
-            actor.entry(),
+            actor,
             owner=officer.name,
             role="tally_officer",
             password=DEMO_PASSWORD,
