@@ -51,8 +51,8 @@ from ocv.auth import service as accounts
 from ocv.db import database, make_engine
 from ocv.settings import Settings
 from polling import service as polling
-from registration import imports
 from registration import service as registry
+from registration.imports import service as imports
 from registration.models import DuplicateReview, Station, Voter
 from tests.scratch import ensure_database
 

@@ -38,6 +38,7 @@ from sqlalchemy.engine import make_url
 from audit import keys
 from bench.common import report
 from ocv import migrate
+from ocv.acting import Actor
 from ocv.app import create_app
 from ocv.db import database, make_engine, utcnow
 from ocv.settings import Settings
@@ -48,6 +49,8 @@ from registration.imports import service as imports
 from registration.imports.rows import COLUMNS, Rules
 from tests.integration.test_registration import demo_definition
 from tests.scratch import ensure_database
+
+BENCH = Actor.operator("bench")  # the console, as the benchmark acts
 
 CITIES = {
     "DE": ["Berlin", "Munich", "Hamburg", "Cologne", "Frankfurt"],
@@ -257,7 +260,7 @@ def run_ours(csv_path: Path, url: str, instance: Path) -> dict[str, Any]:
     db = database(app)
     with db.transaction() as session, csv_path.open("rb") as stream:
         election = service.get_election(session, "BENCH")
-        result = imports.import_voters(session, settings, None, election, stream, filename=csv_path.name)
+        result = imports.import_voters(session, settings, BENCH, election, stream, filename=csv_path.name)
     return {"imported": result.imported, "rejected": result.rejected_rows, "flagged": result.flagged}
 
 
@@ -290,8 +293,8 @@ def prepare_ours(url: str, instance: Path, rows: int) -> None:
     app = create_app(settings)
     with database(app).transaction() as session:
         keys.create_log(session, settings)
-        election = service.load_election(session, None, election_definition(rows))
-        service.advance(session, None, election, "registration_open")
+        election = service.load_election(session, BENCH, election_definition(rows))
+        service.advance(session, BENCH, election, "registration_open")
     database(app).engine.dispose()
 
 

@@ -20,11 +20,14 @@ from pathlib import Path
 from audit import keys as audit_keys
 from bench.common import report
 from ocv import migrate
+from ocv.acting import Actor
 from ocv.app import create_app
 from ocv.auth import service as accounts
 from ocv.auth.models import LoginFailure
 from ocv.db import database, utcnow
 from ocv.settings import Settings
+
+BENCH = Actor.operator("bench")  # the console, as the benchmark acts
 
 PASSWORD = "bench passphrase 12345"  # noqa: S105 (a throwaway account in a temporary database)
 ADDRESS = "192.0.2.1"
@@ -50,7 +53,7 @@ def main() -> None:
             audit_keys.create_log(session, settings)
             for name in ("wrong", "locked"):
                 accounts.create_user(
-                    session, settings, None, username=name, role="observer", password=PASSWORD
+                    session, settings, BENCH, username=name, role="observer", password=PASSWORD
                 )
             session.flush()
             locked = accounts.get_user(session, "locked")
