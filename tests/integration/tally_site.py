@@ -57,7 +57,7 @@ def tally_officer(session: Session, settings: Settings, username: str) -> Actor:
     user.must_change_password = False
     audit_keys.create_personal_key(
         session,
-        OPERATOR.entry(),
+        OPERATOR,
         owner=username,
         role="tally_officer",
         password=PASSWORD,
