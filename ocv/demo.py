@@ -141,7 +141,8 @@ def polling_day(session: Session, actor: Actor, code: str, seed: int = 2027) -> 
             polling.check_in(session, clerk, code, station, voter.reg_no)
         if station == POLLING:
             continue
-        polling.spoil(session, clerk, code, station, voted[0].reg_no)
+        if voted:  # a small demo (`--voters 5`) may leave a station with nobody voting
+            polling.spoil(session, clerk, code, station, voted[0].reg_no)
         polling.tendered(
             session, clerk, code, station, "BS-EU", "Says she registered in Hamburg; not on any list"
         )
@@ -150,7 +151,8 @@ def polling_day(session: Session, actor: Actor, code: str, seed: int = 2027) -> 
         unused["BS-EU"] -= station == SHORT
         polling.close_station(session, po, code, station, {"unused": unused, "seals": [f"{station}-S3"]})
         cvrs = [_ballot(rng, v.constituency.ballot_style.code, styles, contests) for v in voted]
-        polling.add_cvrs(session, clerk, code, station, {"cvrs": cvrs})
+        if cvrs:
+            polling.add_cvrs(session, clerk, code, station, {"cvrs": cvrs})
         polling.finish_count(session, po, code, station)
         note = "One BS-EU ballot paper was missing at the close." if station == SHORT else ""
         polling.sign_protocol(session, po, code, station, DEMO_PASSWORD, note)
