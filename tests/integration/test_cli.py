@@ -305,7 +305,8 @@ def test_the_readmes_first_election_works_after_the_demo(tmp_path: Path) -> None
         "--password-stdin",
         stdin=PASSWORD + "\n",
     )
-    assert "FIRST2027 is now in its registration open phase" in ocv("election", "advance", "FIRST2027", "open")
+    opened = ocv("election", "advance", "FIRST2027", "open")
+    assert "FIRST2027 is now in its registration open phase" in opened
     rows = tmp_path / "voters.csv"
     rows.write_text(
         "given_name,family_name,date_of_birth,constituency,host_country,city,doc1_type,doc1_number\n"
