@@ -19,13 +19,15 @@ from ocv.acting import Actor, authorize, may
 from ocv.auth.permissions import Permission
 from ocv.db import request_session
 from ocv.errors import OCVError, ValidationError
+from ocv.i18n import translate
 from ocv.web import signed_in_actor, signed_in_user
-from polling import forms, service, wording
+from polling import forms, messages, service, wording
 from polling.errors import AlreadyVoted, OtherElectionCard, WrongStationState
 from registration import service as registry
 
 bp = Blueprint("polling", __name__, template_folder="templates")
 wording.register(bp)
+messages.register()
 
 
 @bp.url_defaults
@@ -59,12 +61,12 @@ def _desk_error(error: OCVError, election: str, query: str = "") -> str:
     if isinstance(error, OtherElectionCard):
         return _("This card is for %(card)s, not %(election)s.", card=error.election, election=election)
     if isinstance(error, AlreadyVoted):
-        return error.message  # worded by `check_in` below, where the voter is known
+        return translate(error.message)  # worded by `check_in` below, where the voter is known
     if isinstance(error, WrongStationState):
         return _("This cannot be done now: the station is %(state)s.", state=_state_now(election))
     if error.http_status == 404 and query:
         return _("No voter with this number is on the list of %(election)s.", election=election)
-    return error.message
+    return translate(error.message)
 
 
 def _state_now(election: str) -> str:
@@ -195,8 +197,7 @@ def _act(
     try:
         act(signed_in_actor(), _election(station))
     except ValidationError as error:
-        details = [m for messages in error.fields.values() for m in messages if m != error.message]
-        flash(" ".join([error.message, *details[:5]]), "error")
+        flash(messages.shown(error), "error")
         return _page(station, error.http_status, **{name: form})
     except OCVError as error:
         flash(_desk_error(error, _election(station)), "error")
