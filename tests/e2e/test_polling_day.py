@@ -7,8 +7,8 @@ clerks count ballot by ballot; the protocol is signed (password re-entered), cou
 by an observer, submitted, and public. A second election (counted by tally sheet) has two
 clerks type the hand count in, differ, and agree.
 
-Screenshots of every polling page at a desk's width and a phone's, in English and Arabic,
-go to $OCV_SCREENSHOT_DIR (`polling-*.png`).
+Screenshots of every polling page at a desk's width and two phones', in English and Arabic,
+go to $OCV_SCREENSHOT_DIR (`polling-*.png`), and so do two refusals as each language says them.
 
 The day runs on elections of its own (PD2027, PT2027), so the other browser tests keep
 theirs as they expect."""
@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import subprocess
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,11 @@ CVR, TALLY = "PD2027", "PT2027"
 STATION = "DE-BER-01"
 OWN = "a passphrase of my own choosing"
 OPENING = {"BS-EU": 50, "BS-ME": 5, "BS-HOME": 5}
-WIDTHS = {"desk": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 812}}
+WIDTHS = {
+    "desk": {"width": 1280, "height": 900},
+    "phone": {"width": 390, "height": 844},
+    "small-phone": {"width": 375, "height": 812},
+}
 # name, role: each signs in once with the temporary password, then chooses their own.
 PEOPLE = {
     "pd-po": "presiding_officer",
@@ -126,6 +131,34 @@ def _shots(page: Page, name: str, folder: Path) -> None:
     page.set_viewport_size(WIDTHS["desk"])
     page.goto(url)
     assert problems == [], f"{name}: " + json.dumps(problems, indent=2, ensure_ascii=False)
+
+
+def _choose_language(page: Page, url: str, language: str) -> None:
+    page.goto(url)
+    page.select_option("form.lang select", language)
+    page.locator("form.lang [type=submit]").click()
+    page.wait_for_load_state()
+    page.goto(url)
+
+
+def _refusal_shots(page: Page, url: str, name: str, folder: Path, send: Callable[[], None]) -> dict[str, str]:
+    """A refused form as the page says it in Arabic and English (chosen in the language
+    menu): a screenshot of each at every width, nothing spilling sideways; the refusal's
+    text per language."""
+    said, problems = {}, []
+    for language in ("ar", "en"):
+        _choose_language(page, url, language)
+        send()
+        page.wait_for_load_state()
+        said[language] = _flash(page, "error")
+        for width, viewport in WIDTHS.items():
+            page.set_viewport_size(viewport)
+            page.screenshot(path=folder / f"polling-{name}-{language}-{width}.png", full_page=True)
+            if not page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"):
+                problems.append(f"{language}, {width}: spills sideways")
+    page.set_viewport_size(WIDTHS["desk"])
+    assert problems == [], f"{name}: {problems}"
+    return said
 
 
 def _station(election: str) -> str:
@@ -267,6 +300,16 @@ def test_a_polling_day_from_opening_to_the_public_protocol(day: dict[str, Any], 
     clerk.get_by_role("button", name="Replace a spoiled ballot").click()
     clerk.wait_for_load_state()
     assert "Spoiled ballot recorded" in _flash(clerk, "success")
+
+    def spoil_again() -> None:
+        clerk.locator("main details:has(#spoil-reg_no) > summary").click()
+        clerk.fill("#spoil-reg_no", dina)
+        clerk.locator("main form:has(#spoil-reg_no) [type=submit]").click()
+
+    said = _refusal_shots(clerk, base + _station(CVR), "spoil-refused", screenshot_dir, spoil_again)
+    assert said["en"] == "This voter had a spoiled ballot replaced already: only once."
+    assert said["ar"] == "استُبدلت لهذا الناخب ورقة اقتراع تالفة من قبل: مرة واحدة فقط."
+    clerk.goto(base + _station(CVR))
     clerk.get_by_text("Spoiled ballot, tendered ballot").click()
     clerk.select_option("#tendered-ballot_style", "BS-EU")
     clerk.fill("#tendered-claim", "Says he registered in Hamburg; passport P-778812")
@@ -313,10 +356,15 @@ def test_a_polling_day_from_opening_to_the_public_protocol(day: dict[str, Any], 
     expect(po.locator("main ul.checks")).not_to_contain_text("does not hold")
     _shots(po, "protocol-unsigned", screenshot_dir)
     po.goto(base + _station(CVR))
-    po.fill("#password", "not my password")
-    po.get_by_role("button", name="Sign the protocol").click()
-    po.wait_for_load_state()
-    assert "password" in _flash(po, "error").lower()
+
+    def sign_wrongly() -> None:
+        po.fill("#password", "not my password")
+        po.locator("main form:has(#password) [type=submit]").click()
+
+    said = _refusal_shots(po, base + _station(CVR), "sign-refused", screenshot_dir, sign_wrongly)
+    assert said["en"] == "Wrong password: the key stays sealed."
+    assert said["ar"] == "كلمة المرور خاطئة: يبقى المفتاح مختومًا."
+    po.goto(base + _station(CVR))
     po.fill("#password", OWN)
     po.get_by_role("button", name="Sign the protocol").click()
     po.wait_for_load_state()
