@@ -57,9 +57,11 @@ def exported(  # type: ignore[no-untyped-def]
     tmp_path: Path,
 ):
     """Polling day at one station: enrolments, keys, check-ins, the protocol signed and
-    countersigned, a key revoked, two checkpoints and the export's own."""
+    countersigned, a checkpoint cosigned by an observer, a key revoked, and the export's
+    own checkpoint."""
     assert _count_and_sign(client, day, BALLOTS_CAST).status_code == 200
     checkpoints.issue(db_session, settings, "schedule")
+    _cosign(client, db_session, day["observer"])
     assert (
         _post(client, "/protocol/countersign", day["observer"], {"password": KEY_PASSWORD}).status_code == 200
     )
@@ -69,6 +71,24 @@ def exported(  # type: ignore[no-untyped-def]
     result = run(app, "audit", "export", str(bundle))
     assert result.exit_code == 0, result.output
     return bundle, keys.log_key(db_session).vkey
+
+
+def _cosign(client: FlaskClient, db_session: Session, token: dict[str, str]) -> None:
+    """The observer cosigns the latest checkpoint with a witness key of theirs."""
+    witness = keys.create_personal_key(
+        db_session, OPERATOR, owner="olivia", role="observer", password=KEY_PASSWORD, name="olivia-witness"
+    )
+    db_session.commit()
+    private = keys.open_personal_key(witness, KEY_PASSWORD)
+    note = client.get("/api/v1/audit/checkpoint").get_data(as_text=True)
+    body = note.split("\n\n")[0] + "\n"
+    key_id = bytes.fromhex(witness.vkey.split("+")[1])
+    line = f"\u2014 olivia-witness {base64.b64encode(key_id + private.sign(body.encode())).decode()}"
+    size = int(body.split("\n")[1])
+    response = client.post(
+        "/api/v1/audit/cosignatures", json={"size": size, "signature": line}, headers=token
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)
 
 
 def test_the_verifier_needs_only_the_standard_library_and_cryptography() -> None:
@@ -86,7 +106,8 @@ def test_an_exported_bundle_verifies(exported) -> None:  # type: ignore[no-untyp
     assert result.returncode == 0, result.stdout + result.stderr
     checkpoint_count = len(list((bundle / "checkpoints").iterdir()))
     assert checkpoint_count >= 2
-    assert f"{checkpoint_count} checkpoints, 2 keys, 3 voters marked, 1 protocols" in result.stdout
+    summary = f"{checkpoint_count} checkpoints, 3 keys, 1 cosignatures, 3 voters marked, 1 protocols"
+    assert summary in result.stdout
 
 
 def test_the_tar_gz_export_verifies(app: Flask, exported, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -174,6 +195,18 @@ def _checkpoint_root(bundle: Path) -> list[str]:
     return [f"checkpoint {path.name}: has no valid signature by the log key"]
 
 
+def _cosignature(bundle: Path) -> list[str]:
+    path = next(p for p in (bundle / "checkpoints").iterdir() if "olivia-witness" in p.read_text())
+    lines = path.read_text().split("\n")
+    at = next(i for i, line in enumerate(lines) if "olivia-witness" in line)
+    head, signature = lines[at].rsplit(" ", 1)
+    raw = bytearray(base64.b64decode(signature))
+    raw[-1] ^= 0x01
+    lines[at] = f"{head} {base64.b64encode(bytes(raw)).decode()}"
+    path.write_text("\n".join(lines))
+    return [f"checkpoint {path.name}: cosignature by 'olivia-witness' does not verify"]
+
+
 def _keys_json(bundle: Path) -> list[str]:
     data = json.loads((bundle / "keys.json").read_text())
     revoked = next(key for key in data["keys"] if key["revoked_seq"] is not None)
@@ -227,6 +260,7 @@ TAMPERINGS: dict[str, Callable[[Path], list[str]]] = {
     "two entries swapped": _entries_swapped,
     "a checkpoint signature altered": _checkpoint_signature,
     "a checkpoint root changed": _checkpoint_root,
+    "a cosignature altered": _cosignature,
     "keys.json disagreeing with the log": _keys_json,
     "a state digest miscounting": _state_digest_count,
     "time going back": _time_goes_back,

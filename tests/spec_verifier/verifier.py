@@ -267,12 +267,19 @@ def ed25519_holds(key: VerifierKey, signature: bytes, message: bytes) -> bool:
 
 
 @dataclass(frozen=True)
+class NoteSignature:
+    name: str
+    blob: bytes  # 4-byte key id || 64-byte Ed25519 signature
+    line: str
+
+
+@dataclass(frozen=True)
 class Checkpoint:
     origin: str
     size: int
     root: bytes
     body: bytes  # the signed text: every line before the blank line, each ending in "\n"
-    signatures: list[tuple[str, bytes]]  # (key name, 4-byte key id || signature)
+    signatures: list[NoteSignature]
 
 
 SIGNATURE_LINE = re.compile(r"\u2014 (\S+) (\S+)\Z")
@@ -300,16 +307,22 @@ def parse_checkpoint(raw: bytes) -> Checkpoint:
         match = SIGNATURE_LINE.match(line)
         if not match:
             raise Malformed(f"signature line {line!r} is not '— <key name> <base64>'")
-        signatures.append((match[1], _b64(match[2])))
+        signatures.append(NoteSignature(match[1], _b64(match[2]), line))
     return Checkpoint(lines[0], int(lines[1]), root, (body + "\n").encode("utf-8"), signatures)
 
 
-def signed_by(checkpoint: Checkpoint, key: VerifierKey) -> bool:
-    """A signature line by the key's name, with its key id, over the note body."""
-    return any(
-        name == key.name and blob[:4] == key.key_id and ed25519_holds(key, blob[4:], checkpoint.body)
-        for name, blob in checkpoint.signatures
+def signature_holds(checkpoint: Checkpoint, signature: NoteSignature, key: VerifierKey) -> bool:
+    """The key's name and key id, and an Ed25519 signature over the note body."""
+    blob = signature.blob
+    return (
+        signature.name == key.name
+        and blob[:4] == key.key_id
+        and ed25519_holds(key, blob[4:], checkpoint.body)
     )
+
+
+def signed_by(checkpoint: Checkpoint, key: VerifierKey) -> bool:
+    return any(signature_holds(checkpoint, signature, key) for signature in checkpoint.signatures)
 
 
 # § Bundle: the files.
@@ -418,6 +431,7 @@ class Replay:
         self.stations: dict[tuple[str, str], StationAccounts] = {}
         self.signed_protocols: dict[tuple[str, str], str] = {}  # (election, station) -> sha256
         self.protocols = 0
+        self.cosignatures: dict[tuple[int, str], int] = {}  # (size, signature line) -> seq
 
     def fail(self, seq: int, why: str) -> None:
         self.failures.add(f"entry {seq}", why)
@@ -485,6 +499,15 @@ class Replay:
         if not isinstance(payload["role"], str) or not isinstance(payload["owner"], str):
             self.fail(seq, f"key {name!r} is registered without a role and an owner")
         self.keys[name] = RegisteredKey(name, vkey, payload["role"], payload["owner"], seq)
+
+    def on_audit_checkpoint_cosigned(self, seq: int, entry: dict[str, Any], payload: dict[str, Any]) -> None:
+        """§ Checkpoint: a cosignature, by a key registered before and not revoked."""
+        key = self.keys.get(payload["key"])
+        if key is None or key.revoked_seq is not None:
+            self.fail(seq, f"checkpoint cosigned with key {payload['key']!r}, not registered or revoked")
+        elif not payload["signature"].startswith(f"\u2014 {key.name} "):
+            self.fail(seq, f"cosignature line is not by key {key.name!r}")
+        self.cosignatures[(payload["size"], payload["signature"])] = seq
 
     def on_audit_key_revoked(self, seq: int, entry: dict[str, Any], payload: dict[str, Any]) -> None:
         key = self.keys.get(payload["name"])
@@ -684,6 +707,7 @@ def check_checkpoints(
             failures.add(where, "has no valid signature by the log key")
             continue
         verified.append(checkpoint)
+        check_cosignatures(checkpoint, replay, failures)
         if checkpoint.size > len(leaves):
             failures.add(where, f"covers {checkpoint.size} entries but log.jsonl holds {len(leaves)}")
         elif merkle_root(leaves[: checkpoint.size]) != checkpoint.root:
@@ -697,6 +721,24 @@ def check_checkpoints(
             f"log.jsonl holds {len(leaves)}",
         )
     return verified
+
+
+def check_cosignatures(checkpoint: Checkpoint, replay: Replay, failures: Failures) -> None:
+    """§ Checkpoint: every other signature line is a cosignature by a key of the log's
+    registry, over the same note body, recorded by an audit.checkpoint_cosigned entry."""
+    where = f"checkpoint {checkpoint.size}.txt"
+    for signature in checkpoint.signatures:
+        if replay.log_key and signature.name == replay.log_key.name:
+            continue
+        key = replay.keys.get(signature.name)
+        if key is None:
+            failures.add(where, f"cosignature by {signature.name!r}, a key the log never registered")
+        elif not signature_holds(checkpoint, signature, key.vkey):
+            failures.add(where, f"cosignature by {signature.name!r} does not verify")
+        elif (checkpoint.size, signature.line) not in replay.cosignatures:
+            failures.add(
+                where, f"cosignature by {signature.name!r} is recorded by no audit.checkpoint_cosigned entry"
+            )
 
 
 def check_stored_leaf_hashes(
@@ -807,6 +849,7 @@ def verify(path: Path, log_key: str | None = None) -> tuple[list[str], str]:
         check_state(bundle, replay, failures)
     summary = (
         f"{len(bundle.lines)} entries, {len(verified)} checkpoints, {len(replay.keys)} keys, "
+        f"{len(replay.cosignatures)} cosignatures, "
         f"{sum(len(m) for m in replay.marks.values())} voters marked, {replay.protocols} protocols"
     )
     return failures.lines, summary
