@@ -242,6 +242,30 @@ def _not_canonical(bundle: Path) -> list[str]:
     return ["entry 3: its bytes are not the JCS serialization of the entry"]
 
 
+def _duplicate_member(bundle: Path) -> list[str]:
+    lines = _lines(bundle)
+    lines[3] = lines[3][:-1] + b',"v":1}'
+    _write(bundle, lines)
+    return ["entry 3: duplicate member name 'v'"]
+
+
+def _floating_point(bundle: Path) -> list[str]:
+    lines = _lines(bundle)
+    lines[3] = lines[3].replace(b'"v":1}', b'"v":1.0}')
+    _write(bundle, lines)
+    return ["entry 3: floating-point number 1.0"]
+
+
+def _not_nfc(bundle: Path) -> list[str]:
+    lines = _lines(bundle)
+    seq = _seq_of(bundle, "polling.station_opened")
+    entry = json.loads(lines[seq])
+    entry["payload"]["officials"][0] = "Ame\u0301lie Oster"  # é as e and a combining accent
+    lines[seq] = verifier.jcs(entry)
+    _write(bundle, lines)
+    return [f"entry {seq}: string 'Ame\u0301lie Oster' is not NFC-normalized"]
+
+
 def _protocol_signature(bundle: Path) -> list[str]:
     lines = _lines(bundle)
     seq = _seq_of(bundle, "polling.protocol_signed")
@@ -266,6 +290,9 @@ TAMPERINGS: dict[str, Callable[[Path], list[str]]] = {
     "time going back": _time_goes_back,
     "an entry not in JCS": _not_canonical,
     "a protocol signature altered": _protocol_signature,
+    "a duplicate member name": _duplicate_member,
+    "a floating-point number": _floating_point,
+    "a string not in NFC": _not_nfc,
 }
 
 
