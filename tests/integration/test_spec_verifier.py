@@ -296,16 +296,19 @@ TAMPERINGS: dict[str, Callable[[Path], list[str]]] = {
 }
 
 
-@pytest.mark.parametrize("tamper", TAMPERINGS.values(), ids=TAMPERINGS.keys())
-def test_every_tampering_is_named(exported, tmp_path: Path, tamper: Callable[[Path], list[str]]) -> None:  # type: ignore[no-untyped-def]
+def test_every_tampering_is_named(exported, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Each tampering of a copy of one export: rejected, with the lines naming it."""
     bundle, vkey = exported
-    copy = tmp_path / "tampered"
-    shutil.copytree(bundle, copy)
-    expected = tamper(copy)
-    result = spec_verify(copy, vkey)
-    assert result.returncode == 1, result.stdout + result.stderr
-    for line in expected:
-        assert line in result.stdout, result.stdout
+    unnamed = {}
+    for name, tamper in TAMPERINGS.items():
+        copy = tmp_path / name.replace(" ", "-")
+        shutil.copytree(bundle, copy)
+        expected = tamper(copy)
+        result = spec_verify(copy, vkey)
+        missing = [line for line in expected if line not in result.stdout]
+        if result.returncode != 1 or missing:
+            unnamed[name] = (result.returncode, missing, result.stdout + result.stderr)
+    assert unnamed == {}
 
 
 # A checkpoint whose root is wrong yet validly signed: only a forger of the whole trust root

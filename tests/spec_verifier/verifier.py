@@ -440,7 +440,7 @@ class Replay:
         self.check_order(seq, entry)
         handler = getattr(self, "on_" + entry["type"].replace(".", "_"), None)
         try:
-            if "document" in entry["payload"] or "signatures" in entry["payload"]:
+            if "signatures" in entry["payload"]:
                 self.check_document_signatures(seq, entry)
             if handler:
                 handler(seq, entry, entry["payload"])
@@ -519,7 +519,8 @@ class Replay:
             key.revoked_seq = seq
 
     def check_document_signatures(self, seq: int, entry: dict[str, Any]) -> None:
-        """§ Entry: `payload.document` signed by registered, unrevoked keys over JCS(document)."""
+        """§ Entry: a payload with `signatures` is a signed document: `payload.document`,
+        signed over its JCS bytes by keys registered before this entry and not revoked."""
         payload = entry["payload"]
         signatures = payload.get("signatures")
         if "document" not in payload or not isinstance(signatures, list) or not signatures:
