@@ -39,7 +39,7 @@ VERIFIER = Path(verifier.__file__)
 
 def spec_verify(bundle: Path, vkey: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "tests.spec_verifier.verifier", str(bundle), "--log-key", vkey],
+        [sys.executable, str(VERIFIER), str(bundle), "--log-key", vkey],  # a script, outside the project
         capture_output=True,
         text=True,
         timeout=120,

@@ -4,7 +4,7 @@ Written from docs/specs/audit-log-format.md and nothing else: it imports nothing
 project, only the standard library and `cryptography`. Each check names the section of
 that page it implements ("§ Entry", "§ Order", ...).
 
-    python -m tests.spec_verifier.verifier BUNDLE [--log-key VKEY]
+    python tests/spec_verifier/verifier.py BUNDLE [--log-key VKEY]
 
 BUNDLE is the bundle's directory or its `.tar.gz`; VKEY is the log's verifier key, had from
 the election authority out of band (without it, entry 0 is taken as the trust root). Prints
