@@ -118,6 +118,16 @@ def test_the_tar_gz_export_verifies(app: Flask, exported, tmp_path: Path) -> Non
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_the_bundle_the_api_serves_verifies(client: FlaskClient, exported, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _, vkey = exported
+    response = client.get("/api/v1/audit/bundle")
+    assert response.status_code == 200
+    target = tmp_path / "from-the-api.tar.gz"
+    target.write_bytes(response.data)
+    result = spec_verify(target, vkey)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_another_log_key_is_refused(exported) -> None:  # type: ignore[no-untyped-def]
     bundle, vkey = exported
     other = _vkey(vkey.split("+")[0], Ed25519PrivateKey.generate())
