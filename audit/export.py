@@ -44,8 +44,9 @@ def prepare(session: Session, settings: Settings) -> tuple[int, dict[str, Any]]:
 def write_bundle(
     session: Session, directory: Path, tree_size: int, state: dict[str, Any] | None = None
 ) -> None:
-    """Write the bundle of the first `tree_size` entries into `directory`, with `state`
-    (default: the state as the session sees it now)."""
+    """Write the bundle of the first `tree_size` entries into `directory`, with `state` when
+    given: the state a digest of these entries commits to (`prepare`). Without it, no
+    `state/`: the state as it is now may be ahead of the last digest the entries hold."""
     directory.mkdir(parents=True, exist_ok=True)
     with (directory / "log.jsonl").open("wb") as out:
         for leaf in _leaves(session, tree_size):
@@ -73,7 +74,8 @@ def write_bundle(
         ],
     }
     (directory / "keys.json").write_text(json.dumps(keys, indent=1, ensure_ascii=False) + "\n")
-    _write_state(current_state(session) if state is None else state, directory / "state")
+    if state is not None:
+        _write_state(state, directory / "state")
 
 
 def _leaves(session: Session, tree_size: int) -> Iterator[bytes]:

@@ -13,9 +13,10 @@ p99 ≤ 50 ms.
                                   [--workers 4] [--voters 30000]
 
 The `--pg` database is emptied (its public schema dropped). Besides throughput and
-latency, each round prints the CPU time the gunicorn processes spent per request and how
-many PostgreSQL backends waited, on average, on a lock (OCV's check-ins queue on the audit
-log's head row while it is a lock) or on the WAL (commits): where a side's time goes.
+latency, each round prints the CPU time the server's processes spent per request and how
+many PostgreSQL backends waited, on average, on a lock or on the WAL (commits): where a
+side's time goes. OCV runs as deployed with several workers: `OCV_AUDIT_SEQUENCER=process`
+and one `ocv audit sequencer` beside gunicorn, its CPU time counted as the server's.
 """
 
 from __future__ import annotations
@@ -150,19 +151,21 @@ def prepare(url: str, instance: Path, voters: int, baseline_voters: int) -> tupl
 
 
 class Server:
-    """gunicorn with the production settings file (config/gunicorn.conf.py) serving `app`."""
+    """gunicorn with the production settings file (config/gunicorn.conf.py) serving `app`,
+    and the processes that run beside it in production (`beside`: OCV's audit sequencer),
+    whose CPU time counts as the server's."""
 
-    def __init__(self, app: str, env: dict[str, str], workers: int) -> None:
+    def __init__(
+        self, app: str, env: dict[str, str], workers: int, beside: tuple[list[str], ...] = ()
+    ) -> None:
         self.port = _free_port()
         env = {**env, "OCV_BIND": f"127.0.0.1:{self.port}", "OCV_WORKERS": str(workers)}
         command = [str(BIN / "gunicorn"), "-c", str(ROOT / "config/gunicorn.conf.py")]
+        quiet = {"cwd": ROOT, "env": env, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
         self.process = subprocess.Popen(  # noqa: S603
-            [*command, "--access-logfile", "/dev/null", "--error-logfile", "-", app],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            [*command, "--access-logfile", "/dev/null", "--error-logfile", "-", app], **quiet
         )
+        self.beside = [subprocess.Popen(line, **quiet) for line in beside]  # noqa: S603
         for _ in range(200):
             try:
                 urllib.request.urlopen(f"{self.url}/healthz", timeout=2).close()  # noqa: S310
@@ -188,13 +191,18 @@ class Server:
             except OSError:
                 continue
             pid, ppid = int(stat.parent.name), int(fields[1])
-            if self.process.pid in (pid, ppid):
+            if self.process.pid in (pid, ppid) or pid in self.pids:
                 total += (int(fields[11]) + int(fields[12])) / tick
         return total
 
+    @property
+    def pids(self) -> set[int]:
+        return {process.pid for process in self.beside}
+
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
+        for process in [self.process, *self.beside]:
+            process.terminate()
+            process.wait(timeout=30)
 
 
 class Waits(threading.Thread):
@@ -312,7 +320,12 @@ def main() -> None:
             "OCV_INSTANCE_PATH": str(tmp),
             "OCV_JSON_LOGS": "0",
         }
-        ours_server = Server("wsgi:app", env, args.workers)
+        # As deployed with several workers (README, "Deployment"): the audit log's entries
+        # are integrated by one `ocv audit sequencer`, not by each request after its commit.
+        production = {**env, "OCV_AUDIT_SEQUENCER": "process", "FLASK_APP": "wsgi:app"}
+        ours_server = Server(
+            "wsgi:app", production, args.workers, beside=([str(BIN / "ocv"), "audit", "sequencer"],)
+        )
         base_server = Server("bench.checkin_baseline:app", env, args.workers)
         ours: list[dict[str, Any]] = []
         base: list[dict[str, Any]] = []
@@ -362,7 +375,7 @@ def main() -> None:
     )
     print(
         f"    server CPU  OCV {median(ours, 'cpu_ms'):8.1f} ms  baseline {median(base, 'cpu_ms'):8.1f} ms"
-        "  per request (gunicorn master and workers; PostgreSQL and wrk not counted)"
+        "  per request (gunicorn master and workers, and OCV's audit sequencer; PostgreSQL and wrk not counted)"
     )
     print(
         f"    waiting     OCV {median(ours, 'lock_waits'):4.1f} on a lock, "

@@ -51,6 +51,23 @@ TERMS = {
     "objection_decided": _l("objection decided"),
 }
 
+# The voter's fields as a history line names them (the enrolment form's labels).
+FIELDS = {
+    "family_name": _l("Family name"),
+    "given_name": _l("Given name"),
+    "father_name": _l("Father's name"),
+    "grandfather_name": _l("Grandfather's name"),
+    "names_original_script": _l("Names in the original script"),
+    "date_of_birth": _l("Date of birth"),
+    "sex": _l("Sex"),
+    "constituency": _l("Home constituency"),
+    "host_country": _l("Host country"),
+    "city": _l("City of residence"),
+    "station": _l("Polling station"),
+    "phone": _l("Phone"),
+    "email": _l("E-mail"),
+}
+
 SEXES = [
     SelectChoice("", "—"),
     SelectChoice("F", _l("female")),
@@ -72,6 +89,12 @@ def term(word: str) -> str:
     (underscores as spaces: a document type the list lacks still reads as words)."""
     found = TERMS.get(word)
     return str(found) if found is not None else word.replace("_", " ")
+
+
+def field_name(key: str) -> str:
+    """A voter field's name in the reader's language."""
+    found = FIELDS.get(key)
+    return str(found) if found is not None else key.replace("_", " ")
 
 
 CHOOSE = _l("— choose —")

@@ -284,7 +284,9 @@ def _two_step_on(page: Page, base: str) -> None:
     secret = page.inner_text("main code.token").strip()
     page.fill("#code", pyotp.TOTP(secret).now())
     page.click("#submit")
-    page.wait_for_selector("main p.flash.success")
+    # The account page with its flash, or the form again with the reason it was refused.
+    page.wait_for_selector("main p.flash, main .error-summary", timeout=60_000)
+    assert page.is_visible("main p.flash.success"), page.inner_text("main")
 
 
 @pytest.fixture(scope="module")

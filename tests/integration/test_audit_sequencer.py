@@ -319,3 +319,73 @@ def test_wait_for_seq(own_database: Engine) -> None:
         session.rollback()
     with pytest.raises(Exception, match="not integrated"):
         sequencer.wait_for_seq(factory, lost, timeout=0.2)
+
+
+def _sequencer_command(url: str, tmp_path: Path) -> subprocess.Popen[str]:
+    """`ocv audit sequencer` as production runs it beside gunicorn, once it says it is at work."""
+    env = {
+        **os.environ,
+        "OCV_ENV": "development",
+        "OCV_DATABASE_URL": url,
+        "OCV_INSTANCE_PATH": str(tmp_path),
+        "OCV_AUDIT_SEQUENCER": "process",
+    }
+    process = subprocess.Popen(  # noqa: S603 (our own interpreter and CLI)
+        [sys.executable, "-m", "ocv", "audit", "sequencer", "--idle", "0.02"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().startswith("integrating audit entries")
+    return process
+
+
+def _integrated(factory: sessionmaker[Session], size: int, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        with factory() as session:
+            if service.size(session) == size and _pending(session) == 0:
+                return
+        assert time.monotonic() < deadline, "the sequencer process did not integrate the entries"
+        time.sleep(0.05)
+
+
+def test_the_sequencer_command_integrates_until_stopped_and_another_takes_over(
+    own_database: Engine, tmp_path: Path
+) -> None:
+    """Two `ocv audit sequencer` processes on one database: what committers record is
+    integrated with no request or command integrating it; Ctrl+C stops one cleanly, and the
+    other, which waited its turn, integrates what comes next."""
+    factory = sessionmaker(bind=own_database)
+    url = own_database.url.render_as_string(hide_password=False)
+    with factory() as session:
+        size = service.size(session)
+    first = _sequencer_command(url, tmp_path)
+    second = _sequencer_command(url, tmp_path)
+    try:
+        for batch in range(4):
+            with factory() as session, session.begin():
+                for i in range(50):
+                    _record(session, f"s{batch}-{i}")
+        _integrated(factory, size + 200)
+        first.send_signal(signal.SIGINT)
+        output, _ = first.communicate(timeout=30)
+        assert first.returncode == 0
+        assert output.strip().endswith("stopped")
+        with factory() as session, session.begin():
+            for i in range(50):
+                _record(session, f"after-{i}")
+        _integrated(factory, size + 250)
+    finally:
+        for process in (first, second):
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+                process.communicate(timeout=30)
+    assert second.returncode == 0
+    with factory() as session:
+        names = _committed_names(_check_log(session))
+    expected = [f"s{b}-{i}" for b in range(4) for i in range(50)] + [f"after-{i}" for i in range(50)]
+    assert names == expected
