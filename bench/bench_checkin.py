@@ -375,7 +375,8 @@ def main() -> None:
     )
     print(
         f"    server CPU  OCV {median(ours, 'cpu_ms'):8.1f} ms  baseline {median(base, 'cpu_ms'):8.1f} ms"
-        "  per request (gunicorn master and workers, and OCV's audit sequencer; PostgreSQL and wrk not counted)"
+        "  per request (gunicorn master and workers, and OCV's audit sequencer;"
+        " PostgreSQL and wrk not counted)"
     )
     print(
         f"    waiting     OCV {median(ours, 'lock_waits'):4.1f} on a lock, "
