@@ -454,3 +454,46 @@ def test_a_state_digest_the_entries_do_not_replay_to_is_named(exported, tmp_path
     assert result.stdout.splitlines() == [
         f"entry {seq}: state.accounts is not the state the entries before it replay to"
     ]
+
+
+def _digest_read_ahead(bundle: Path, polling_day: str) -> tuple[int, str]:
+    """The digest before polling claims the polling stations as they are once the entry just
+    after it, the station's opening, took effect, on day `polling_day`; signed anew under a forged
+    log key. The digest's seq and the forged key."""
+    lines = _lines(bundle)
+    seq = _seq_of(bundle, "audit.state_digest")
+    opened = json.loads(lines[seq + 1])
+    assert opened["type"] == "polling.station_opened"
+    ahead = {
+        f"{opened['scope']['election']}/{opened['payload']['station']}": {
+            "state": "polling",
+            "day": polling_day,
+        }
+    }
+    entry = json.loads(lines[seq])
+    entry["payload"]["state"]["polling_stations"] = hashlib.sha256(verifier.jcs(ahead)).hexdigest()
+    lines[seq] = verifier.jcs(entry)
+    return seq, _forge_trust_root(bundle, lines)
+
+
+def test_a_state_digest_read_while_an_entry_was_pending_verifies(exported, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The server reads the state just after writing the digest: it may hold the change of an
+    entry sequenced after the digest, which the replay reaches before the next digest."""
+    bundle, _ = exported
+    copy = tmp_path / "read-ahead"
+    shutil.copytree(bundle, copy)
+    _seq, forged_key = _digest_read_ahead(copy, "1")
+    result = spec_verify(copy, forged_key)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_state_digest_no_later_entry_replays_to_is_named(exported, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bundle, _ = exported
+    copy = tmp_path / "never-reached"
+    shutil.copytree(bundle, copy)
+    seq, forged_key = _digest_read_ahead(copy, "2")  # the log never opens a second day
+    result = spec_verify(copy, forged_key)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout.splitlines() == [
+        f"entry {seq}: state.polling_stations is not the state the entries before it replay to"
+    ]
