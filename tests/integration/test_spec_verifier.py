@@ -60,7 +60,8 @@ def exported(  # type: ignore[no-untyped-def]
 ):
     """Polling day at one station: enrolments, keys, check-ins, the protocol signed and
     countersigned, a checkpoint cosigned by an observer, a key revoked, and the export's
-    own checkpoint."""
+    own checkpoint; a state digest before polling, and the export's own."""
+    assert run(app, "audit", "digest").exit_code == 0
     assert _count_and_sign(client, day, BALLOTS_CAST).status_code == 200
     checkpoints.issue(db_session, settings, "schedule")
     _cosign(client, db_session, day["observer"])
@@ -108,7 +109,12 @@ def test_an_exported_bundle_verifies(exported) -> None:  # type: ignore[no-untyp
     assert result.returncode == 0, result.stdout + result.stderr
     checkpoint_count = len(list((bundle / "checkpoints").iterdir()))
     assert checkpoint_count >= 2
-    summary = f"{checkpoint_count} checkpoints, 3 keys, 1 cosignatures, 3 voters marked, 1 protocols"
+    digests = sum(1 for line in _lines(bundle) if b'"type":"audit.state_digest"' in line)
+    assert digests >= 2
+    summary = (
+        f"{checkpoint_count} checkpoints, 3 keys, 1 cosignatures, 3 voters marked, 1 protocols, "
+        f"{digests} state digests replayed"
+    )
     assert summary in result.stdout
 
 
@@ -243,9 +249,13 @@ def _keys_json(bundle: Path) -> list[str]:
     return [f"keys.json: key {revoked['name']!r} has revoked_seq None, the log says {revoked['revoked_seq']}"]
 
 
+def _last_seq_of(bundle: Path, kind: str) -> int:
+    return max(i for i, line in enumerate(_lines(bundle)) if json.loads(line)["type"] == kind)
+
+
 def _state_digest_count(bundle: Path) -> list[str]:
     lines = _lines(bundle)
-    seq = _seq_of(bundle, "audit.state_digest")
+    seq = _last_seq_of(bundle, "audit.state_digest")
     entry = json.loads(lines[seq])
     entry["payload"]["entries_by_type"]["polling.voter_checked_in"] -= 1
     lines[seq] = verifier.jcs(entry)
@@ -400,3 +410,90 @@ def test_an_entry_edited_in_the_database_is_named_by_the_stored_leaf_hashes(  # 
     result = spec_verify(target, vkey)
     assert result.returncode == 1, result.stdout
     assert f"entry {seq}: its bytes do not hash to the leaf hash the log stored" in result.stdout
+
+
+def _forge_trust_root(bundle: Path, lines: list[bytes]) -> str:
+    """Write `lines` as the log and sign it anew under a forged log key, consistently:
+    entry 0, leaf-hashes.bin, keys.json and every checkpoint. The forged key's vkey."""
+    root_entry = json.loads(lines[0])
+    origin = root_entry["payload"]["origin"]
+    private = Ed25519PrivateKey.generate()
+    forged_key = _vkey(origin, private)
+    root_entry["payload"]["vkey"] = forged_key
+    lines[0] = verifier.jcs(root_entry)
+    _write(bundle, lines)
+    leaves = [verifier.leaf_hash(line) for line in lines]
+    (bundle / "leaf-hashes.bin").write_bytes(b"".join(leaves))
+    keys_json = json.loads((bundle / "keys.json").read_text())
+    (bundle / "keys.json").write_text(json.dumps({**keys_json, "log": forged_key}))
+    for path in (bundle / "checkpoints").iterdir():
+        size = int(path.stem)
+        path.write_text(_sign_note(origin, size, verifier.merkle_root(leaves[:size]), private, forged_key))
+    return forged_key
+
+
+def test_a_state_digest_the_entries_do_not_replay_to_is_named(exported, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The last digest and state/ agree with each other and the log is signed consistently,
+    but the state they claim (an account the entries never deactivated shown inactive) is not
+    the one the entries before the digest replay to."""
+    bundle, _ = exported
+    copy = tmp_path / "claims-another-state"
+    shutil.copytree(bundle, copy)
+    lines = _lines(copy)
+    seq = _last_seq_of(copy, "audit.state_digest")
+    state = json.loads((copy / "state" / "accounts.json").read_text())
+    assert state["olivia"]["active"] is True
+    state["olivia"]["active"] = False
+    (copy / "state" / "accounts.json").write_bytes(verifier.jcs(state))
+    entry = json.loads(lines[seq])
+    entry["payload"]["state"]["accounts"] = hashlib.sha256(verifier.jcs(state)).hexdigest()
+    lines[seq] = verifier.jcs(entry)
+    forged_key = _forge_trust_root(copy, lines)
+    result = spec_verify(copy, forged_key)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout.splitlines() == [
+        f"entry {seq}: state.accounts is not the state the entries before it replay to"
+    ]
+
+
+def _digest_read_ahead(bundle: Path, polling_day: str) -> tuple[int, str]:
+    """The digest before polling claims the polling stations as they are once the entry just
+    after it, the station's opening, took effect, on day `polling_day`; signed anew under a forged
+    log key. The digest's seq and the forged key."""
+    lines = _lines(bundle)
+    seq = _seq_of(bundle, "audit.state_digest")
+    opened = json.loads(lines[seq + 1])
+    assert opened["type"] == "polling.station_opened"
+    ahead = {
+        f"{opened['scope']['election']}/{opened['payload']['station']}": {
+            "state": "polling",
+            "day": polling_day,
+        }
+    }
+    entry = json.loads(lines[seq])
+    entry["payload"]["state"]["polling_stations"] = hashlib.sha256(verifier.jcs(ahead)).hexdigest()
+    lines[seq] = verifier.jcs(entry)
+    return seq, _forge_trust_root(bundle, lines)
+
+
+def test_a_state_digest_read_while_an_entry_was_pending_verifies(exported, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The server reads the state just after writing the digest: it may hold the change of an
+    entry sequenced after the digest, which the replay reaches before the next digest."""
+    bundle, _ = exported
+    copy = tmp_path / "read-ahead"
+    shutil.copytree(bundle, copy)
+    _seq, forged_key = _digest_read_ahead(copy, "1")
+    result = spec_verify(copy, forged_key)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_state_digest_no_later_entry_replays_to_is_named(exported, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bundle, _ = exported
+    copy = tmp_path / "never-reached"
+    shutil.copytree(bundle, copy)
+    seq, forged_key = _digest_read_ahead(copy, "2")  # the log never opens a second day
+    result = spec_verify(copy, forged_key)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout.splitlines() == [
+        f"entry {seq}: state.polling_stations is not the state the entries before it replay to"
+    ]

@@ -414,6 +414,98 @@ def sha256_hex(document: Any) -> str:
     return hashlib.sha256(jcs(document)).hexdigest()
 
 
+# § State replay: the four pieces of state a digest commits to, rebuilt from the entries.
+
+STATE_PIECES = ("accounts", "registry", "marked_register", "polling_stations")
+
+# What polling_stations' "state" becomes at each entry that moves a station on.
+STATION_STATES = {
+    "polling.station_opened": "polling",
+    "polling.station_paused": "paused",
+    "polling.station_closed": "closed",
+    "polling.count_finished": "counted",
+    "polling.protocol_signed": "signed",
+    "polling.protocol_submitted": "submitted",
+}
+
+
+def add_count(tree: dict[str, Any], path: list[str], n: int) -> None:
+    """§ State replay: add n at `path`; a count of 0 is removed, then every object left empty."""
+    node = tree
+    for name in path[:-1]:
+        node = node.setdefault(name, {})
+    node[path[-1]] = node.get(path[-1], 0) + n
+    nodes = [tree]
+    for name in path[:-1]:
+        nodes.append(nodes[-1][name])
+    for depth in range(len(path) - 1, -1, -1):
+        value = nodes[depth][path[depth]]
+        if value == 0 or value == {}:
+            del nodes[depth][path[depth]]
+
+
+class StateReplay:
+    """§ State replay: accounts, registry and polling_stations as the entries so far make
+    them; marked_register is counted from the polling replay's marks."""
+
+    def __init__(self, marks: dict[str, dict[str, tuple[str, str]]]) -> None:
+        self.accounts: dict[str, dict[str, Any]] = {}
+        self.registry: dict[str, Any] = {}
+        self.polling_stations: dict[str, dict[str, str]] = {}
+        self.marks = marks  # election -> reg_no -> (station, style), kept by § Polling replay
+
+    def piece(self, name: str) -> Any:
+        if name == "marked_register":
+            counts: dict[str, Any] = {}
+            for election, marks in self.marks.items():
+                for station, _style in marks.values():
+                    add_count(counts, [election, station], 1)
+            return counts
+        return getattr(self, name)
+
+    def digest(self, name: str) -> str:
+        return sha256_hex(self.piece(name))
+
+    def apply(self, entry: dict[str, Any]) -> bool:
+        """Let the entry take effect; whether it is one that may change a piece."""
+        kind, payload = entry["type"], entry["payload"]
+        election = entry["scope"].get("election", "")
+        if kind == "auth.user_created":
+            self.accounts[payload["username"]] = {
+                "role": payload["role"],
+                "station": payload["station"],
+                "active": True,
+            }
+        elif kind == "auth.role_changed":
+            account = self.accounts[payload["username"]]
+            account["role"], account["station"] = payload["to"]["role"], payload["to"]["station"]
+        elif kind in ("auth.user_deactivated", "auth.user_reactivated"):
+            self.accounts[payload["username"]]["active"] = kind == "auth.user_reactivated"
+        elif kind == "registration.voter_enrolled":
+            add_count(self.registry, [election, payload["station"], "registered"], 1)
+        elif kind == "registration.import_completed":
+            for station, n in payload["by_station"].items():
+                add_count(self.registry, [election, station, "registered"], n)
+        elif kind in ("registration.voter_cancelled", "registration.voter_reinstated"):
+            cancelled = 1 if kind == "registration.voter_cancelled" else -1
+            add_count(self.registry, [election, entry["scope"]["station"], "registered"], -cancelled)
+            add_count(self.registry, [election, entry["scope"]["station"], "cancelled"], cancelled)
+        elif kind == "registration.voter_transferred":
+            add_count(self.registry, [election, payload["from"], "registered"], -1)
+            add_count(self.registry, [election, payload["to"], "registered"], 1)
+        elif kind.startswith("polling.") and "station" in payload:
+            station = self.polling_stations.setdefault(
+                f"{election}/{payload['station']}", {"state": "setup", "day": "0"}
+            )
+            if kind in STATION_STATES:
+                station["state"] = STATION_STATES[kind]
+            if kind == "polling.station_opened":
+                station["day"] = str(payload["day"])
+        else:
+            return False
+        return True
+
+
 class Replay:
     """Walks the entries in seq order, holding what the log has said so far."""
 
@@ -432,6 +524,12 @@ class Replay:
         self.signed_protocols: dict[tuple[str, str], str] = {}  # (election, station) -> sha256
         self.protocols = 0
         self.cosignatures: dict[tuple[int, str], int] = {}  # (size, signature line) -> seq
+        self.state = StateReplay(self.marks)
+        # § State replay: pieces of a digest (its seq, the name, the claimed digest) that the
+        # replay before it did not give, still to be matched before the next state digest.
+        self.state_pending: list[tuple[int, str, str]] = []
+        self.state_digests = 0  # audit.state_digest entries with a state
+        self.digests_unmatched: set[int] = set()
 
     def fail(self, seq: int, why: str) -> None:
         self.failures.add(f"entry {seq}", why)
@@ -444,6 +542,8 @@ class Replay:
                 self.check_document_signatures(seq, entry)
             if handler:
                 handler(seq, entry, entry["payload"])
+            if self.state.apply(entry) and self.state_pending:
+                self.match_pending_state()
         except (KeyError, TypeError, AttributeError, ValueError) as error:
             self.fail(seq, f"{entry['type']} payload is malformed ({type(error).__name__}: {error})")
         self.types_so_far[entry["type"]] += 1
@@ -472,6 +572,32 @@ class Replay:
             self.fail(seq, "state digest miscounts the entries before it: " + ", ".join(differences))
         if "state" in payload:
             self.last_state = payload["state"]
+            self.compare_state(seq, payload["state"])
+
+    # § State replay
+
+    def compare_state(self, seq: int, claimed: dict[str, str]) -> None:
+        """Each piece the digest names, against the replay of the entries before it; one that
+        differs may still match before the next state digest."""
+        self.fail_pending_state()
+        self.state_digests += 1
+        for name in STATE_PIECES:
+            if name in claimed and self.state.digest(name) != claimed[name]:
+                self.state_pending.append((seq, name, claimed[name]))
+
+    def match_pending_state(self) -> None:
+        self.state_pending = [
+            (seq, name, claimed)
+            for seq, name, claimed in self.state_pending
+            if self.state.digest(name) != claimed
+        ]
+
+    def fail_pending_state(self) -> None:
+        """Pieces that no replay from their digest to the next (or the end of the log) gave."""
+        for seq, name, _claimed in self.state_pending:
+            self.fail(seq, f"state.{name} is not the state the entries before it replay to")
+            self.digests_unmatched.add(seq)
+        self.state_pending = []
 
     # § Entry: the trust root and the key registry
 
@@ -673,7 +799,7 @@ class Replay:
 
 
 def check_entries(bundle: Bundle, failures: Failures, log_key: VerifierKey | None) -> Replay:
-    """§ Entry, § Order, § Polling replay: every line, in order."""
+    """§ Entry, § Order, § Polling replay, § State replay: every line, in order."""
     replay = Replay(failures, log_key)
     for seq, line in enumerate(bundle.lines):
         entry, problems = parse_entry(line)
@@ -681,6 +807,7 @@ def check_entries(bundle: Bundle, failures: Failures, log_key: VerifierKey | Non
             failures.add(f"entry {seq}", problem)
         if entry is not None:
             replay.walk(seq, entry)
+    replay.fail_pending_state()  # § State replay: the end of the log, and none matched
     if not bundle.lines:
         failures.add("log.jsonl", "holds no entry: entry 0 must be audit.log_created")
     return replay
@@ -851,7 +978,8 @@ def verify(path: Path, log_key: str | None = None) -> tuple[list[str], str]:
     summary = (
         f"{len(bundle.lines)} entries, {len(verified)} checkpoints, {len(replay.keys)} keys, "
         f"{len(replay.cosignatures)} cosignatures, "
-        f"{sum(len(m) for m in replay.marks.values())} voters marked, {replay.protocols} protocols"
+        f"{sum(len(m) for m in replay.marks.values())} voters marked, {replay.protocols} protocols, "
+        f"{replay.state_digests - len(replay.digests_unmatched)} state digests replayed"
     )
     return failures.lines, summary
 
