@@ -277,10 +277,15 @@ def marked_register(session: Session) -> dict[str, dict[str, int]]:
 
 
 def station_states(session: Session) -> dict[str, dict[str, str]]:
+    """The stations that have left setup, each with its state and polling days (the state
+    digest's `polling_stations`): a station's row may exist before anything is recorded of
+    it, since reading a station creates it."""
     return {
         f"{p.election_code}/{p.station_code}": {"state": p.state.value, "day": str(p.day)}
         for p in session.scalars(
-            select(PollingStation).order_by(PollingStation.election_code, PollingStation.station_code)
+            select(PollingStation)
+            .where(PollingStation.state != StationState.SETUP)
+            .order_by(PollingStation.election_code, PollingStation.station_code)
         )
     }
 

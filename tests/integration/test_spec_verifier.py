@@ -118,6 +118,21 @@ def test_an_exported_bundle_verifies(exported) -> None:  # type: ignore[no-untyp
     assert summary in result.stdout
 
 
+def test_reading_a_station_nobody_opened_changes_no_state(  # type: ignore[no-untyped-def]
+    app: Flask, client: FlaskClient, exported, tmp_path: Path
+) -> None:
+    """An anonymous look at a station still in setup leaves the state a digest commits to as
+    the entries replay it."""
+    _, vkey = exported
+    assert client.get("/api/v1/stations/FR-PAR-01").status_code == 200
+    assert run(app, "audit", "digest").exit_code == 0
+    again = tmp_path / "again"
+    assert run(app, "audit", "export", str(again)).exit_code == 0
+    result = spec_verify(again, vkey)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 state digests replayed" in result.stdout  # the fixture's export's, ours, the export's
+
+
 def test_the_tar_gz_export_verifies(app: Flask, exported, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     _, vkey = exported
     target = tmp_path / "bundle.tar.gz"

@@ -494,13 +494,13 @@ class StateReplay:
             add_count(self.registry, [election, payload["from"], "registered"], -1)
             add_count(self.registry, [election, payload["to"], "registered"], 1)
         elif kind.startswith("polling.") and "station" in payload:
-            station = self.polling_stations.setdefault(
-                f"{election}/{payload['station']}", {"state": "setup", "day": "0"}
-            )
-            if kind in STATION_STATES:
+            if kind in STATION_STATES:  # a station is listed once it has left setup
+                station = self.polling_stations.setdefault(
+                    f"{election}/{payload['station']}", {"state": "setup", "day": "0"}
+                )
                 station["state"] = STATION_STATES[kind]
-            if kind == "polling.station_opened":
-                station["day"] = str(payload["day"])
+                if kind == "polling.station_opened":
+                    station["day"] = str(payload["day"])
         else:
             return False
         return True
