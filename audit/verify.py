@@ -95,7 +95,7 @@ class Report:
     keys: list[KeyInfo] = field(default_factory=list)
     documents: int = 0  # signed documents whose every signature verified
     signatures: int = 0
-    digests: int = 0  # state digests that matched the replay
+    digests: int = 0  # state digests whose entries_by_type matched the replay
     voters_marked: int = 0  # the marked register the polling replay rebuilt
     protocols: int = 0  # station protocols whose figures matched their stations' entries
     certifications: int = 0  # certified results that the recount from the log matched

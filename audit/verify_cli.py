@@ -141,7 +141,7 @@ def as_text(report: Report, seconds: float) -> str:
         if len(report.keys) > KEYS_LISTED:
             lines.append(f"  ... and {len(report.keys) - KEYS_LISTED} more (--json lists all)")
     lines.append(f"signed documents: {report.documents:,} ({report.signatures:,} signatures)")
-    lines.append(f"state digests matching the replay: {report.digests}")
+    lines.append(f"state digests whose entry counts match the replay: {report.digests}")
     lines.append(
         f"polling: {report.voters_marked:,} voters marked once each; "
         f"{report.protocols} station protocols matching their entries"
