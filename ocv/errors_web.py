@@ -39,6 +39,7 @@ def _roll_back_the_request(_error: OCVError) -> None:
 def init_error_handlers(app: Flask) -> None:
     if _roll_back_the_request not in errors.on_error:
         errors.on_error.append(_roll_back_the_request)
+
     @app.errorhandler(OCVError)
     def _domain_error(error: OCVError) -> tuple[Response | str, int]:
         extra: dict[str, object] = dict(error.details)

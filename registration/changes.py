@@ -16,7 +16,7 @@ from ocv.errors import NotFound, ValidationError
 from ocv.settings import Settings
 from registration import events as E
 from registration import names, regno
-from registration.enrolment import ElectionIndex, release_seat, take_seat
+from registration.enrolment import ElectionIndex
 from registration.errors import StationFull
 from registration.matching import flag_likely_duplicates, name_parts
 from registration.models import (
@@ -30,6 +30,7 @@ from registration.models import (
     VoterStatus,
 )
 from registration.privacy import document_keys, normalize_number
+from registration.seats import release_seat, take_seat
 from registration.setup import require_status
 from registration.voter_data import VoterData
 
