@@ -5,10 +5,11 @@ public in part, its protocol once submitted. Station officials act at their own 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 import msgspec
-from flask import Blueprint
+from flask import Blueprint, Response
 
 from ocv.acting import Actor
 from ocv.auth.permissions import Permission
@@ -37,8 +38,26 @@ ERRORS = (NotFound, ValidationError, WrongStationState)
 BATCH_BYTES = 16 * 1024 * 1024  # a station's CVRs in one batch (10,000 ballots)
 
 
+T = TypeVar("T")
+
+
 def _election(station: str, query: StationQuery) -> str:
     return registry.election_of_station(request_session(), station, query.election.data or None)
+
+
+def _station_operation(
+    summary: str, **declared: Any
+) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
+    """`operation` for an endpoint of one station: it takes `?election=`, and refuses with the
+    station's errors (ERRORS) unless `errors` says otherwise."""
+    return operation(summary, query=StationQuery, **{"errors": ERRORS, **declared})
+
+
+def _at_station(
+    act: Callable[..., T], station: str, actor: Actor | None, query: StationQuery, *args: Any
+) -> T:
+    """`act`, an operation of the polling service, run on the station in the election holding it."""
+    return act(request_session(), actor, _election(station, query), station, *args)
 
 
 # --- the station -------------------------------------------------------------------------
@@ -90,16 +109,14 @@ def _reader() -> Actor | None:
 
 
 @bp.get("/<station>")
-@operation(
+@_station_operation(
     "A station's state and figures",
     access=PUBLIC,
-    query=StationQuery,
     answers={200: Answer(StationStatus, example=STATUS)},
     errors=(NotFound,),
 )
 def status(station: str, query: StationQuery) -> StationStatus:
-    found = service.station_status(request_session(), _reader(), _election(station, query), station)
-    return msgspec.convert(found, StationStatus)
+    return _status(station, query, _reader())
 
 
 class Opening(msgspec.Struct, forbid_unknown_fields=True):
@@ -123,60 +140,55 @@ OPENING = {
 }
 
 
-def _status(station: str, query: StationQuery, actor: Actor) -> StationStatus:
-    found = service.station_status(request_session(), actor, _election(station, query), station)
-    return msgspec.convert(found, StationStatus)
+STATUS_AFTER = {200: Answer(StationStatus, example=STATUS)}
+
+
+def _status(station: str, query: StationQuery, actor: Actor | None) -> StationStatus:
+    return msgspec.convert(_at_station(service.station_status, station, actor, query), StationStatus)
+
+
+def _changed_state(
+    change: Callable[..., object], station: str, actor: Actor, query: StationQuery, record: msgspec.Struct
+) -> StationStatus:
+    """Open, close or pause the station (`change`) with its `record`; answer its status after."""
+    _at_station(change, station, actor, query, msgspec.to_builtins(record))
+    return _status(station, query, actor)
 
 
 @bp.post("/<station>/open")
-@operation(
+@_station_operation(
     "Open the station for a polling day",
     access=Permission.RUN_STATION,
-    query=StationQuery,
     body=Opening,
     example=OPENING,
-    answers={200: Answer(StationStatus, example=STATUS)},
-    errors=ERRORS,
+    answers=STATUS_AFTER,
 )
 def open_station(station: str, actor: Actor, query: StationQuery, body: Opening) -> StationStatus:
-    service.open_station(
-        request_session(), actor, _election(station, query), station, msgspec.to_builtins(body)
-    )
-    return _status(station, query, actor)
+    return _changed_state(service.open_station, station, actor, query, body)
 
 
 @bp.post("/<station>/close")
-@operation(
+@_station_operation(
     "Close polling",
     access=Permission.RUN_STATION,
-    query=StationQuery,
     body=Closing,
     example={"unused": {"BS-EU": 188, "BS-ME": 50, "BS-HOME": 50}, "seals": ["S-101", "S-102"]},
-    answers={200: Answer(StationStatus, example=STATUS)},
-    errors=ERRORS,
+    answers=STATUS_AFTER,
 )
 def close_station(station: str, actor: Actor, query: StationQuery, body: Closing) -> StationStatus:
-    service.close_station(
-        request_session(), actor, _election(station, query), station, msgspec.to_builtins(body)
-    )
-    return _status(station, query, actor)
+    return _changed_state(service.close_station, station, actor, query, body)
 
 
 @bp.post("/<station>/pause")
-@operation(
+@_station_operation(
     "Close for the night (more polling days follow)",
     access=Permission.RUN_STATION,
-    query=StationQuery,
     body=Closing,
     example={"unused": {"BS-EU": 301, "BS-ME": 50, "BS-HOME": 50}, "seals": ["S-051"]},
-    answers={200: Answer(StationStatus, example=STATUS)},
-    errors=ERRORS,
+    answers=STATUS_AFTER,
 )
 def pause_station(station: str, actor: Actor, query: StationQuery, body: Closing) -> StationStatus:
-    service.pause_station(
-        request_session(), actor, _election(station, query), station, msgspec.to_builtins(body)
-    )
-    return _status(station, query, actor)
+    return _changed_state(service.pause_station, station, actor, query, body)
 
 
 class Movement(msgspec.Struct, forbid_unknown_fields=True):
@@ -189,35 +201,32 @@ class Recorded(msgspec.Struct):
     recorded: bool = True
 
 
+RECORDED = Answer(Recorded, example={"recorded": True})
+
+
 @bp.post("/<station>/resupply")
-@operation(
+@_station_operation(
     "Ballot papers received",
     access=Permission.RUN_STATION,
-    query=StationQuery,
     body=Movement,
     example={"ballot_style": "BS-EU", "count": 200, "reason": "second delivery from the embassy"},
-    answers={201: Answer(Recorded, example={"recorded": True})},
-    errors=ERRORS,
+    answers={201: RECORDED},
 )
 def resupply(station: str, actor: Actor, query: StationQuery, body: Movement) -> tuple[Recorded, int]:
-    service.resupply(request_session(), actor, _election(station, query), station, msgspec.to_builtins(body))
+    _at_station(service.resupply, station, actor, query, msgspec.to_builtins(body))
     return Recorded(), 201
 
 
 @bp.post("/<station>/transfers")
-@operation(
+@_station_operation(
     "Ballot papers sent to another station",
     access=Permission.RUN_STATION,
-    query=StationQuery,
     body=Movement,
     example={"ballot_style": "BS-EU", "count": 100, "reason": "DE-MUC-01 ran short"},
-    answers={201: Answer(Recorded, example={"recorded": True})},
-    errors=ERRORS,
+    answers={201: RECORDED},
 )
 def transfer(station: str, actor: Actor, query: StationQuery, body: Movement) -> tuple[Recorded, int]:
-    service.transfer_out(
-        request_session(), actor, _election(station, query), station, msgspec.to_builtins(body)
-    )
+    _at_station(service.transfer_out, station, actor, query, msgspec.to_builtins(body))
     return Recorded(), 201
 
 
@@ -235,12 +244,11 @@ class CheckedIn(msgspec.Struct):
 
 
 @bp.post("/<station>/checkins")
-@operation(
+@_station_operation(
     "Check a voter in",
     description="Marks the voter as voted, once ever: a second attempt, at any station, gets 409 "
     "with where and when. 422 for a mistyped number or a voter of another station.",
     access=Permission.CHECK_IN_VOTERS,
-    query=StationQuery,
     body=CheckIn,
     example={"reg_no": "AQF-WHM-X8P"},
     answers={
@@ -270,34 +278,28 @@ class Undo(msgspec.Struct, forbid_unknown_fields=True):
 
 
 @bp.post("/<station>/checkins/undo")
-@operation(
+@_station_operation(
     "Undo a check-in entered by mistake",
     access=Permission.RUN_STATION,
-    query=StationQuery,
     body=Undo,
     example={"reg_no": "AQF-WHM-X8P", "reason": "the clerk scanned the wrong card"},
-    answers={200: Answer(Recorded, example={"recorded": True})},
-    errors=ERRORS,
+    answers={200: RECORDED},
 )
 def undo_check_in(station: str, actor: Actor, query: StationQuery, body: Undo) -> Recorded:
-    service.undo_check_in(
-        request_session(), actor, _election(station, query), station, body.reg_no, body.reason
-    )
+    _at_station(service.undo_check_in, station, actor, query, body.reg_no, body.reason)
     return Recorded()
 
 
 @bp.post("/<station>/spoiled")
-@operation(
+@_station_operation(
     "Replace a voter's spoiled ballot (once)",
     access=Permission.CHECK_IN_VOTERS,
-    query=StationQuery,
     body=CheckIn,
     example={"reg_no": "AQF-WHM-X8P"},
-    answers={201: Answer(Recorded, example={"recorded": True})},
-    errors=ERRORS,
+    answers={201: RECORDED},
 )
 def spoiled(station: str, actor: Actor, query: StationQuery, body: CheckIn) -> tuple[Recorded, int]:
-    service.spoil(request_session(), actor, _election(station, query), station, body.reg_no)
+    _at_station(service.spoil, station, actor, query, body.reg_no)
     return Recorded(), 201
 
 
@@ -311,21 +313,17 @@ class TenderedIssued(msgspec.Struct):
 
 
 @bp.post("/<station>/tendered")
-@operation(
+@_station_operation(
     "Issue a tendered ballot to someone not on the list",
     access=Permission.CHECK_IN_VOTERS,
-    query=StationQuery,
     body=TenderedBallot,
     example={"ballot_style": "BS-EU", "claim": "Says she enrolled in Hamburg"},
     answers={201: Answer(TenderedIssued, example={"tendered": 3})},
-    errors=ERRORS,
 )
 def tendered(
     station: str, actor: Actor, query: StationQuery, body: TenderedBallot
 ) -> tuple[TenderedIssued, int]:
-    number = service.tendered(
-        request_session(), actor, _election(station, query), station, body.ballot_style, body.claim
-    )
+    number = _at_station(service.tendered, station, actor, query, body.ballot_style, body.claim)
     return TenderedIssued(tendered=number), 201
 
 
@@ -349,20 +347,21 @@ class Accepted(msgspec.Struct):
     accepted: int
 
 
+ACCEPTED = {201: Answer(Accepted, example={"accepted": 212})}
+
+
 @bp.post("/<station>/cvrs")
-@operation(
+@_station_operation(
     "Record cast-vote records (after close)",
     access=Permission.CHECK_IN_VOTERS,
-    query=StationQuery,
     body=Ballots,
     max_bytes=BATCH_BYTES,
     example={"cvrs": [{"ballot_style": "BS-EU", "votes": {"PRES": ["Amira Haddad"]}, "invalid": ["REF-1"]}]},
-    answers={201: Answer(Accepted, example={"accepted": 212})},
-    errors=ERRORS,
+    answers=ACCEPTED,
 )
 def cvrs(station: str, actor: Actor, query: StationQuery, body: Ballots) -> tuple[Accepted, int]:
     batch = msgspec.to_builtins(body)
-    accepted = service.add_cvrs(request_session(), actor, _election(station, query), station, batch)
+    accepted = _at_station(service.add_cvrs, station, actor, query, batch)
     return Accepted(accepted=accepted), 201
 
 
@@ -394,23 +393,21 @@ NIST_EXAMPLE = {
 
 
 @bp.post("/<station>/cvrs/nist")
-@operation(
+@_station_operation(
     "Import a scanner's NIST SP 1500-103 CVR report (after close)",
     description="A CastVoteRecordReport valid by NIST's schema (polling/schemas/); contests by name, "
     "choices by candidate name or ballot measure selection.",
     access=Permission.CHECK_IN_VOTERS,
-    query=StationQuery,
     body=dict[str, Any],
     example=NIST_EXAMPLE,
-    answers={201: Answer(Accepted, example={"accepted": 212})},
-    errors=ERRORS,
+    answers=ACCEPTED,
 )
 def cvrs_nist(station: str, actor: Actor, query: StationQuery, body: dict[str, Any]) -> tuple[Accepted, int]:
     if not service.is_nist_report(body):
         raise ValidationError(
             "Send a NIST SP 1500-103 CastVoteRecordReport.", {"@type": ["CVR.CastVoteRecordReport"]}
         )
-    accepted = service.add_cvrs(request_session(), actor, _election(station, query), station, body)
+    accepted = _at_station(service.add_cvrs, station, actor, query, body)
     return Accepted(accepted=accepted), 201
 
 
@@ -434,19 +431,15 @@ class TallySheet(msgspec.Struct, forbid_unknown_fields=True):
 
 
 @bp.post("/<station>/tally-sheet")
-@operation(
+@_station_operation(
     "Enter the hand count (tally-sheet elections)",
     access=Permission.CHECK_IN_VOTERS,
-    query=StationQuery,
     body=TallySheet,
     example=TALLY_EXAMPLE,
-    answers={201: Answer(Recorded, example={"recorded": True})},
-    errors=ERRORS,
+    answers={201: RECORDED},
 )
 def tally_sheet(station: str, actor: Actor, query: StationQuery, body: TallySheet) -> tuple[Recorded, int]:
-    service.enter_tally_sheet(
-        request_session(), actor, _election(station, query), station, msgspec.to_builtins(body)
-    )
+    _at_station(service.enter_tally_sheet, station, actor, query, msgspec.to_builtins(body))
     return Recorded(), 201
 
 
@@ -455,15 +448,13 @@ class Counted(msgspec.Struct):
 
 
 @bp.post("/<station>/count/finish")
-@operation(
+@_station_operation(
     "End the count",
     access=Permission.RUN_STATION,
-    query=StationQuery,
     answers={200: Answer(Counted, example={"state": "counted"})},
-    errors=ERRORS,
 )
 def finish_count(station: str, actor: Actor, query: StationQuery) -> Counted:
-    service.finish_count(request_session(), actor, _election(station, query), station)
+    _at_station(service.finish_count, station, actor, query)
     return Counted(state=StationState.COUNTED)
 
 
@@ -502,16 +493,15 @@ PROTOCOL = {
 
 
 @bp.get("/<station>/protocol")
-@operation(
+@_station_operation(
     "The station's results protocol",
     description="Public once submitted; before, for the station's officials and observers.",
     access=PUBLIC,
-    query=StationQuery,
     answers={200: Answer(Protocol, example=PROTOCOL)},
     errors=(NotFound, WrongStationState),
 )
 def protocol(station: str, query: StationQuery) -> Protocol:
-    found = service.station_protocol(request_session(), _reader(), _election(station, query), station)
+    found = _at_station(service.station_protocol, station, _reader(), query)
     return msgspec.convert(found, Protocol)
 
 
@@ -529,38 +519,34 @@ class Signed(msgspec.Struct):
     signatures: list[Signature]
 
 
+def _signed(done: Any) -> Signed:
+    return msgspec.convert({"sha256": done.digest, "signatures": done.signatures}, Signed)
+
+
 @bp.post("/<station>/protocol/sign")
-@operation(
+@_station_operation(
     "Sign the protocol (presiding officer)",
     access=Permission.RUN_STATION,
-    query=StationQuery,
     body=Signing,
     example={"password": "my own password", "explanation": ""},
     answers={200: Answer(Signed, example=SIGNED)},
     errors=(*ERRORS, AuthenticationFailed),
 )
 def sign(station: str, actor: Actor, query: StationQuery, body: Signing) -> Signed:
-    done = service.sign_protocol(
-        request_session(), actor, _election(station, query), station, body.password, body.explanation
-    )
-    return msgspec.convert({"sha256": done.digest, "signatures": done.signatures}, Signed)
+    return _signed(_at_station(service.sign_protocol, station, actor, query, body.password, body.explanation))
 
 
 @bp.post("/<station>/protocol/countersign")
-@operation(
+@_station_operation(
     "Countersign the protocol (observers, party agents)",
     access=Permission.OBSERVE,
-    query=StationQuery,
     body=Countersigning,
     example={"password": "my own password"},
     answers={200: Answer(Signed, example=SIGNED)},
     errors=(*ERRORS, AuthenticationFailed),
 )
 def countersign(station: str, actor: Actor, query: StationQuery, body: Countersigning) -> Signed:
-    done = service.countersign_protocol(
-        request_session(), actor, _election(station, query), station, body.password
-    )
-    return msgspec.convert({"sha256": done.digest, "signatures": done.signatures}, Signed)
+    return _signed(_at_station(service.countersign_protocol, station, actor, query, body.password))
 
 
 class Submitted(msgspec.Struct):
@@ -569,13 +555,11 @@ class Submitted(msgspec.Struct):
 
 
 @bp.post("/<station>/protocol/submit")
-@operation(
+@_station_operation(
     "Submit the signed protocol to the tally centre",
     access=Permission.RUN_STATION,
-    query=StationQuery,
     answers={200: Answer(Submitted, example={"sha256": SHA256, "state": "submitted"})},
-    errors=ERRORS,
 )
 def submit(station: str, actor: Actor, query: StationQuery) -> Submitted:
-    done = service.submit_protocol(request_session(), actor, _election(station, query), station)
+    done = _at_station(service.submit_protocol, station, actor, query)
     return Submitted(sha256=done.digest, state=StationState.SUBMITTED)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +28,25 @@ def _json(file: Path) -> Any:
         raise ValidationError(f"{file} is not JSON: {error}") from None
 
 
-def _election(session: Any, station: str, election: str | None) -> str:
-    return registry.election_of_station(session, station, election)
+@contextmanager
+def _at_station(station: str, election: str | None) -> Iterator[tuple[Any, str]]:
+    """A transaction, and the code of the election that holds the station (`--election`
+    chooses when several do)."""
+    with database(current_app).transaction() as session:
+        yield session, registry.election_of_station(session, station, election)
+
+
+def _record_from_file(
+    change: Callable[..., object], station: str, file: Path, election: str | None, done: str
+) -> None:
+    """Open or close the station (`change`) with the record in FILE, and say it is `done`."""
+    with _at_station(station, election) as (session, code):
+        change(session, operator(), code, station, _json(file))
+        click.echo(done)
 
 
 ELECTION = click.option("--election", help="The election's code (when several hold the station).")
+FILE = click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 
 
 @station_cli.command("status")
@@ -38,44 +54,38 @@ ELECTION = click.option("--election", help="The election's code (when several ho
 @ELECTION
 def status(station: str, election: str | None) -> None:
     """Print the station's state and accounts as JSON."""
-    with database(current_app).transaction() as session:
-        code = _election(session, station, election)
+    with _at_station(station, election) as (session, code):
         click.echo(json.dumps(service.station_status(session, operator(), code, station), indent=2))
 
 
 @station_cli.command("open")
 @click.argument("station")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@FILE
 @ELECTION
 def open_station(station: str, file: Path, election: str | None) -> None:
     """Open STATION from FILE: {"ballots": {style: n}, "seals": [...], "officials": [...]}."""
-    with database(current_app).transaction() as session:
-        code = _election(session, station, election)
-        service.open_station(session, operator(), code, station, _json(file))
-        click.echo(f"{station} is open for polling")
+    _record_from_file(service.open_station, station, file, election, f"{station} is open for polling")
 
 
 @station_cli.command("close")
 @click.argument("station")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@FILE
 @ELECTION
 def close_station(station: str, file: Path, election: str | None) -> None:
     """Close STATION from FILE: {"unused": {style: n}, "seals": [...]}."""
-    with database(current_app).transaction() as session:
-        code = _election(session, station, election)
-        service.close_station(session, operator(), code, station, _json(file))
-        click.echo(f"{station} is closed: count the ballots")
+    _record_from_file(
+        service.close_station, station, file, election, f"{station} is closed: count the ballots"
+    )
 
 
 @station_cli.command("cvrs")
 @click.argument("station")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@FILE
 @ELECTION
 def import_cvrs(station: str, file: Path, election: str | None) -> None:
     """Import cast-vote records: {"cvrs": [...]} or a NIST SP 1500-103 CVR report."""
     data = _json(file)
-    with database(current_app).transaction() as session:
-        code = _election(session, station, election)
+    with _at_station(station, election) as (session, code):
         accepted = service.add_cvrs(session, operator(), code, station, data)
         click.echo(f"{accepted} cast-vote records stored for {station}")
 
@@ -85,8 +95,7 @@ def import_cvrs(station: str, file: Path, election: str | None) -> None:
 @ELECTION
 def protocol(station: str, election: str | None) -> None:
     """Print the station's results protocol and its checks."""
-    with database(current_app).transaction() as session:
-        code = _election(session, station, election)
+    with _at_station(station, election) as (session, code):
         found = service.station_protocol(session, operator(), code, station)
     document = found["document"]
     click.echo(f"Results protocol {document['election']} {document['station']} ({found['state']})")

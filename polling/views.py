@@ -207,6 +207,14 @@ def _act(
     return redirect(url_for("polling.station_page", station=station, style=request.args.get("style")), 303)
 
 
+def _by_service(
+    operation: Callable[..., object], station: str, *args: object
+) -> Callable[[Actor, str], object]:
+    """The action (for `_act`) that runs `operation` of the polling service at the station,
+    with `args` after the station."""
+    return lambda actor, election: operation(request_session(), actor, election, station, *args)
+
+
 @bp.post("/stations/<station>/checkin")
 @login_required
 def check_in(station: str) -> Any:
@@ -244,30 +252,16 @@ def check_in(station: str) -> Any:
 @login_required
 def spoil(station: str) -> Any:
     form = forms.SpoilForm(prefix="spoil")
-    return _act(
-        station,
-        form,
-        "spoil_form",
-        lambda actor, election: service.spoil(
-            request_session(), actor, election, station, form.reg_no.data or ""
-        ),
-        _("Spoiled ballot recorded: hand out its replacement."),
-    )
+    act = _by_service(service.spoil, station, form.reg_no.data or "")
+    return _act(station, form, "spoil_form", act, _("Spoiled ballot recorded: hand out its replacement."))
 
 
 @bp.post("/stations/<station>/undo")
 @login_required
 def undo(station: str) -> Any:
     form = forms.UndoForm(prefix="undo")
-    return _act(
-        station,
-        form,
-        "undo_form",
-        lambda actor, election: service.undo_check_in(
-            request_session(), actor, election, station, form.reg_no.data or "", form.reason.data or ""
-        ),
-        _("The check-in is undone."),
-    )
+    act = _by_service(service.undo_check_in, station, form.reg_no.data or "", form.reason.data or "")
+    return _act(station, form, "undo_form", act, _("The check-in is undone."))
 
 
 @bp.post("/stations/<station>/tendered")
@@ -275,14 +269,9 @@ def undo(station: str) -> Any:
 def tendered(station: str) -> Any:
     form = forms.TenderedForm(prefix="tendered")
     form.ballot_style.choices = [SelectChoice(form.ballot_style.data or "", "")]
+    act = _by_service(service.tendered, station, form.ballot_style.data or "", form.claim.data or "")
     return _act(
-        station,
-        form,
-        "tendered_form",
-        lambda actor, election: service.tendered(
-            request_session(), actor, election, station, form.ballot_style.data or "", form.claim.data or ""
-        ),
-        _("Tendered ballot recorded: seal it in its envelope, apart."),
+        station, form, "tendered_form", act, _("Tendered ballot recorded: seal it in its envelope, apart.")
     )
 
 
@@ -292,12 +281,8 @@ def move(station: str) -> Any:
     form = forms.MoveForm(prefix="move")
     form.ballot_style.choices = [SelectChoice(form.ballot_style.data or "", "")]
     body = {"ballot_style": form.ballot_style.data, "count": form.count.data, "reason": form.reason.data}
-
-    def act(actor: Actor, election: str) -> None:
-        move = service.resupply if form.kind.data == "resupplied" else service.transfer_out
-        move(request_session(), actor, election, station, body)
-
-    return _act(station, form, "move_form", act, _("Ballot papers recorded."))
+    moving = service.resupply if form.kind.data == "resupplied" else service.transfer_out
+    return _act(station, form, "move_form", _by_service(moving, station, body), _("Ballot papers recorded."))
 
 
 def _styles(station: str) -> list[str]:
@@ -363,12 +348,7 @@ def ballot(station: str) -> Any:
 @login_required
 def step(station: str, step: str) -> Any:
     form = forms.ActionForm()
-
-    def act(actor: Actor, election: str) -> None:
-        (service.finish_count if step == "finish" else service.submit_protocol)(
-            request_session(), actor, election, station
-        )
-
+    act = _by_service(service.finish_count if step == "finish" else service.submit_protocol, station)
     done = (
         _("The count is finished: check the protocol and sign it.") if step == "finish" else _("Submitted.")
     )
@@ -379,30 +359,16 @@ def step(station: str, step: str) -> Any:
 @login_required
 def sign(station: str) -> Any:
     form = forms.SignForm()
-    return _act(
-        station,
-        form,
-        "sign_form",
-        lambda actor, election: service.sign_protocol(
-            request_session(), actor, election, station, form.password.data or "", form.explanation.data or ""
-        ),
-        _("The protocol is signed."),
-    )
+    act = _by_service(service.sign_protocol, station, form.password.data or "", form.explanation.data or "")
+    return _act(station, form, "sign_form", act, _("The protocol is signed."))
 
 
 @bp.post("/stations/<station>/countersign")
 @login_required
 def countersign(station: str) -> Any:
     form = forms.CountersignForm(prefix="countersign")
-    return _act(
-        station,
-        form,
-        "countersign_form",
-        lambda actor, election: service.countersign_protocol(
-            request_session(), actor, election, station, form.password.data or ""
-        ),
-        _("Countersigned."),
-    )
+    act = _by_service(service.countersign_protocol, station, form.password.data or "")
+    return _act(station, form, "countersign_form", act, _("Countersigned."))
 
 
 def _carried(session: Any, election: str, station: str) -> list[Any]:

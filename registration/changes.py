@@ -16,10 +16,11 @@ from ocv.errors import NotFound, ValidationError
 from ocv.settings import Settings
 from registration import events as E
 from registration import names, regno
-from registration.enrolment import ElectionIndex, release_seat, take_seat
+from registration.enrolment import ElectionIndex
 from registration.errors import StationFull
 from registration.matching import flag_likely_duplicates, name_parts
 from registration.models import (
+    PERSONAL_FIELDS,
     DuplicateReview,
     Election,
     ElectionStatus,
@@ -30,21 +31,11 @@ from registration.models import (
     VoterStatus,
 )
 from registration.privacy import document_keys, normalize_number
+from registration.seats import release_seat, take_seat
 from registration.setup import require_status
 from registration.voter_data import VoterData
 
-CORRECTABLE = (
-    "given_name",
-    "family_name",
-    "father_name",
-    "grandfather_name",
-    "names_original_script",
-    "date_of_birth",
-    "sex",
-    "phone",
-    "email",
-    "constituency",
-)
+CORRECTABLE = (*PERSONAL_FIELDS, "constituency")
 
 
 def open_reviews(session: Session, officer: Actor, election: Election) -> Sequence[DuplicateReview]:
@@ -216,15 +207,8 @@ def correct(
 
 def _as_raw(voter: Voter) -> dict[str, Any]:
     return {
-        "given_name": voter.given_name,
-        "family_name": voter.family_name,
-        "father_name": voter.father_name,
-        "grandfather_name": voter.grandfather_name,
-        "names_original_script": voter.names_original_script,
+        **{name: getattr(voter, name) for name in PERSONAL_FIELDS},
         "date_of_birth": voter.date_of_birth.isoformat(),
-        "sex": voter.sex,
-        "phone": voter.phone,
-        "email": voter.email,
         "constituency": voter.constituency.code,
         "host_country": voter.country.code,
         "station": voter.station.code,
@@ -283,17 +267,8 @@ def cancel(session: Session, officer: Actor, voter: Voter, reason: str) -> Voter
     election = _changeable(voter)
     if voter.status == VoterStatus.CANCELLED:
         raise ValidationError("This registration is cancelled already.")
-    voter.status, voter.updated_at = VoterStatus.CANCELLED, utcnow()
     release_seat(session, voter.station)
-    session.add(VoterHistory(voter=voter, kind="cancelled", officer=who, reason=reason))
-    record(
-        session,
-        E.VOTER_CANCELLED,
-        officer,
-        {"election": election.code, "station": voter.station.code},
-        {"reg_no": voter.reg_no, "reason": reason},
-    )
-    return voter
+    return _change_status(session, officer, who, election, voter, VoterStatus.CANCELLED, reason)
 
 
 def reinstate(session: Session, officer: Actor, voter: Voter, reason: str) -> Voter:
@@ -304,11 +279,32 @@ def reinstate(session: Session, officer: Actor, voter: Voter, reason: str) -> Vo
         raise ValidationError("Only a cancelled registration can be reinstated.")
     if not take_seat(session, voter.station):
         raise StationFull(f"Station {voter.station.code} is full; transfer the voter instead.")
-    voter.status, voter.updated_at = VoterStatus.REGISTERED, utcnow()
-    session.add(VoterHistory(voter=voter, kind="reinstated", officer=who, reason=reason))
+    return _change_status(session, officer, who, election, voter, VoterStatus.REGISTERED, reason)
+
+
+# A registration's status as cancelling and reinstating change it: its history's kind, its event.
+_STATUS_CHANGES = {
+    VoterStatus.CANCELLED: ("cancelled", E.VOTER_CANCELLED),
+    VoterStatus.REGISTERED: ("reinstated", E.VOTER_REINSTATED),
+}
+
+
+def _change_status(
+    session: Session,
+    officer: Actor,
+    who: str,
+    election: Election,
+    voter: Voter,
+    status: VoterStatus,
+    reason: str,
+) -> Voter:
+    """Give the registration its new `status`, with its history row and its audit entry."""
+    kind, event = _STATUS_CHANGES[status]
+    voter.status, voter.updated_at = status, utcnow()
+    session.add(VoterHistory(voter=voter, kind=kind, officer=who, reason=reason))
     record(
         session,
-        E.VOTER_REINSTATED,
+        event,
         officer,
         {"election": election.code, "station": voter.station.code},
         {"reg_no": voter.reg_no, "reason": reason},

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, Float, bindparam, case, insert, select, update
-from sqlalchemy import cast as cast_
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -20,7 +19,7 @@ from ocv.db import utcnow
 from ocv.errors import ValidationError
 from ocv.settings import Settings
 from registration import events as E
-from registration import names, regno
+from registration import names, regno, seats
 from registration.errors import DuplicateDocument, StationFull
 from registration.matching import flag_likely_duplicates, likely_duplicates, name_parts
 from registration.models import (
@@ -40,8 +39,6 @@ from registration.voter_data import VoterData, validate
 
 # 31^8 numbers: two clashes in a row are as good as impossible.
 REG_NO_ATTEMPTS = 3
-# The emptiest station may fill up between its choice and its update: choose again.
-SEAT_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -236,71 +233,17 @@ def _refuse_known_documents(session: Session, election: Election, hashes: list[s
 
 
 _INSERT_VOTER = insert(Voter).returning(Voter)
-# Built once: enrolment is the registry's hot path. The emptiest open station of a
-# country, those in the voter's city first; then the seat taken there, if still open.
-_EMPTIEST = (
-    select(Station.id)
-    .where(Station.country_id == bindparam("in_country"), Station.assigned < Station.capacity)
-    .order_by(
-        case((Station.id.in_(bindparam("in_city", expanding=True)), 0), else_=1),
-        cast_(Station.assigned, Float) / Station.capacity,
-        Station.code,
-    )
-    .limit(1)
-)
-_TAKE_SEAT = (
-    update(Station)
-    .where(Station.assigned < Station.capacity)
-    .values(assigned=Station.assigned + 1)
-    .returning(Station)
-    .execution_options(synchronize_session=False, populate_existing=True)
-)
-_TAKE_NAMED = _TAKE_SEAT.where(Station.id == bindparam("named"))
-_TAKE_EMPTIEST = _TAKE_SEAT.where(Station.id == _EMPTIEST.scalar_subquery())
 
 
 def take_station(session: Session, definition: Definition, data: VoterData) -> Station:
-    """A seat at the named station, else at the emptiest one in the voter's city, else in the
-    country. One statement picks and takes it, so the loads it compares are current and
-    concurrent enrolments never overfill."""
-    if data.station:
-        statement = _TAKE_NAMED
-        params: dict[str, Any] = {"named": definition.stations[data.station][0]}
-    else:
-        statement = _TAKE_EMPTIEST
-        params = {
-            "in_country": definition.countries[data.host_country],
-            "in_city": definition.city_stations(data.host_country, data.city),
-        }
-    for _ in range(SEAT_ATTEMPTS):
-        taken = session.scalars(statement, params).first()
-        if taken is not None:
-            return taken
-        if data.station:
-            break
-    where = data.station or f"{data.host_country}"
-    raise StationFull(f"No place left at {where}: every station is at capacity.")
-
-
-def take_seat(session: Session, station: Station, seats: int = 1) -> bool:
-    result = session.execute(
-        update(Station)
-        .where(Station.id == station.id, Station.assigned + seats <= Station.capacity)
-        .values(assigned=Station.assigned + seats)
-        .execution_options(synchronize_session=False)
+    """The voter's seat, by the rule of `registration.seats`."""
+    station = seats.take_station(
+        session,
+        definition.stations[data.station][0] if data.station else None,
+        definition.countries[data.host_country],
+        definition.city_stations(data.host_country, data.city),
     )
-    taken = cast(CursorResult[Any], result).rowcount
-    if taken:
-        # Keep the loaded row in step without marking it changed (no second UPDATE).
-        set_committed_value(station, "assigned", station.assigned + seats)
-    return bool(taken)
-
-
-def release_seat(session: Session, station: Station) -> None:
-    session.execute(
-        update(Station)
-        .where(Station.id == station.id)
-        .values(assigned=case((Station.assigned > 0, Station.assigned - 1), else_=0))
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(station, ["assigned"])
+    if station is None:
+        where = data.station or f"{data.host_country}"
+        raise StationFull(f"No place left at {where}: every station is at capacity.")
+    return station

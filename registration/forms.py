@@ -38,17 +38,20 @@ class CheckedByTheService:
         return None
 
 
+def _copied(**attributes: object) -> dict[str, object]:
+    """The `render_kw` of a box for a code or a date copied from a card or a file: left to right
+    whatever the page's direction, never filled in by the browser."""
+    return {"autocomplete": "off", "dir": "ltr", **attributes}
+
+
+NO_SPELLING = _copied(spellcheck="false", autocapitalize="off")
+
+
 class SelfCheckForm(FlaskForm):
     reg_no = StringField(
         _l("Registration number"),
         validators=[DataRequired(), Text(max=20)],
-        render_kw={
-            "autocomplete": "off",
-            "autocapitalize": "characters",
-            "spellcheck": "false",
-            "dir": "ltr",
-            "placeholder": "K7M-4QX-9T2",
-        },
+        render_kw=_copied(autocapitalize="characters", spellcheck="false", placeholder="K7M-4QX-9T2"),
     )
     date_of_birth = DateField(_l("Date of birth"), validators=[DataRequired()])
     submit = SubmitField(_l("Check my registration"))
@@ -77,13 +80,7 @@ class EnrolForm(FlaskForm):
     date_of_birth = StringField(
         _l("Date of birth (YYYY-MM-DD)"),
         validators=[CheckedByTheService(), Text(max=32)],
-        render_kw={
-            "inputmode": "numeric",
-            "placeholder": "YYYY-MM-DD",
-            "autocomplete": "off",
-            "dir": "ltr",
-            "maxlength": 10,
-        },
+        render_kw=_copied(inputmode="numeric", placeholder="YYYY-MM-DD", maxlength=10),
     )
     sex = SelectField(_l("Sex"), choices=[], validators=[Optional()])
     # No default: the officer chooses for each voter (the first in a list is wrong for most).
@@ -229,9 +226,6 @@ class ReviewForm(FlaskForm):
 class ElectionFileForm(FlaskForm):
     file = FileField(_l("Election definition (JSON)"), validators=[FileRequired()])
     submit = SubmitField(_l("Load"))
-
-
-NO_SPELLING = {"dir": "ltr", "spellcheck": "false", "autocapitalize": "off", "autocomplete": "off"}
 
 
 class StationForm(Form):

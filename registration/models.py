@@ -236,6 +236,20 @@ class Voter(Base):
     history: Mapped[list[VoterHistory]] = relationship(back_populates="voter", order_by="VoterHistory.id")
 
 
+# A voter's own data, as the voter gives it at enrolment: columns of `voters`, in its order.
+PERSONAL_FIELDS = (
+    "given_name",
+    "family_name",
+    "father_name",
+    "grandfather_name",
+    "names_original_script",
+    "date_of_birth",
+    "sex",
+    "phone",
+    "email",
+)
+
+
 class VoterDocument(Base):
     __tablename__ = "voter_documents"
     # Same document twice in one election: refused by the database, race or not.

@@ -67,61 +67,42 @@ def area(
     )
 
 
+def station(
+    code: str,
+    name: str,
+    status: StationStatus,
+    registered: int,
+    in_box: int = 0,
+    contests: list[ContestResult] | None = None,
+    constituency: str | None = None,
+    protocol: str | None = None,
+) -> StationResult:
+    """A station of the sample: every voter checked in put a ballot in the box, and the turnout
+    is known once the station is accepted; its contests are those of one constituency."""
+    return StationResult(
+        station=code,
+        name=name,
+        country=code[:2],
+        status=status,
+        registered=registered,
+        checked_in=in_box,
+        in_box=in_box,
+        turnout=in_box / registered if status is StationStatus.ACCEPTED else None,
+        contests=contests or [],
+        protocol_sha256=protocol,
+        by_constituency={constituency: contests or []} if constituency else {},
+    )
+
+
 def results(certified: bool = False, embargoed: bool = False) -> Results:
     progress = Progress(
         expected=4, received=3, accepted=2, quarantined=1, excluded=0, missing=1, registered_counted=800
     )
     stations = [
-        StationResult(
-            station="DE-BER-01",
-            name="Embassy, Berlin",
-            country="DE",
-            status=StationStatus.ACCEPTED,
-            registered=500,
-            checked_in=215,
-            in_box=215,
-            turnout=0.43,
-            contests=BER,
-            protocol_sha256="ab" * 32,
-            by_constituency={"OV-EU": BER},
-        ),
-        StationResult(
-            station="DE-MUC-01",
-            name="Consulate, Munich",
-            country="DE",
-            status=StationStatus.QUARANTINED,
-            registered=200,
-            checked_in=0,
-            in_box=0,
-            turnout=None,
-            contests=[],
-            protocol_sha256="cd" * 32,
-        ),
-        StationResult(
-            station="AE-DXB-01",
-            name="Consulate, Dubai",
-            country="AE",
-            status=StationStatus.ACCEPTED,
-            registered=300,
-            checked_in=92,
-            in_box=92,
-            turnout=92 / 300,
-            contests=DXB,
-            protocol_sha256="ef" * 32,
-            by_constituency={"OV-ME": DXB},
-        ),
-        StationResult(
-            station="AE-AUH-01",
-            name="Embassy, Abu Dhabi",
-            country="AE",
-            status=StationStatus.MISSING,
-            registered=100,
-            checked_in=0,
-            in_box=0,
-            turnout=None,
-            contests=[],
-            protocol_sha256=None,
-        ),
+        station("DE-BER-01", "Embassy, Berlin", StationStatus.ACCEPTED, 500, 215, BER, "OV-EU", "ab" * 32),
+        station("DE-MUC-01", "Consulate, Munich", StationStatus.QUARANTINED, 200, protocol="cd" * 32),
+        station("AE-DXB-01", "Consulate, Dubai", StationStatus.ACCEPTED, 300, 92, DXB, "OV-ME", "ef" * 32),
+        station("AE-AUH-01", "Embassy, Abu Dhabi", StationStatus.MISSING, 100),
     ]
     history = []
     if certified:

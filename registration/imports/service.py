@@ -8,7 +8,8 @@ written in bulk. Memory stays flat: a chunk at a time, plus per-station counters
 
 All of it runs inside a savepoint. A dry run, or a file with rejected rows (unless
 `skip_invalid`), rolls the savepoint back: nothing changes and nothing is recorded.
-Otherwise the seats are taken with one conditional UPDATE per station, likely
+Otherwise the seats placed (`registration.seats.Placement`: enrolment's rule, row by row in
+file order) are taken with one conditional UPDATE per station, likely
 duplicates are queued for review, and exactly one audit event records the import:
 file digest, counts per station and constituency, and the Merkle root of the imported
 records' commitments.
@@ -41,13 +42,14 @@ from ocv.settings import Settings
 from ocv.text import TextError, clean
 from registration import events as E
 from registration import matching, names, regno
-from registration.enrolment import ElectionIndex, take_seat
+from registration.enrolment import ElectionIndex
 from registration.errors import StationFull
 from registration.imports import rows as import_rows
 from registration.imports import xlsx as import_xlsx
 from registration.imports.rows import Problem, Row, Rules
 from registration.imports.store import Candidate, Holder, Store, Taken, history_changes
 from registration.models import Election, ElectionStatus, ReviewStatus, Station
+from registration.seats import Placement, take_seat
 from registration.setup import require_status
 
 CHUNK_ROWS = 4000
@@ -141,7 +143,7 @@ def import_voters(
         rules = Rules.of(index, settings.key_secret, settle.now)
         if workers is None:
             workers = min(os.cpu_count() or 1, MAX_WORKERS) if expected >= POOL_MIN_ROWS else 1
-        with settle.store:
+        with settle.store, settle.placement:
             for chunk in _checked(records, rules, columns, workers, chunk_rows):
                 settle.chunk(chunk)
                 if progress is not None:
@@ -261,43 +263,24 @@ def _chunks(records: Iterator[tuple[int, list[str]]], size: int) -> Iterator[lis
 # --- settling chunks against the registry ------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Seat:
+    """A station as the rows placed there are written."""
+
     station: Station
     code: str
     station_id: int
     jcs: bytes  # the code as JCS, for the records' commitments
     changes: Callable[[int], str]  # the history row's `changes`, by line
-    city: str
-    capacity: int
-    assigned: int  # as the registry had it, plus this import's
-    taken: int = 0  # by this import
 
     @classmethod
     def of(cls, station: Station) -> _Seat:
         code = station.code
-        return cls(
-            station,
-            code,
-            station.id,
-            rfc8785.dumps(code),
-            history_changes(code),
-            station.city.casefold(),
-            station.capacity,
-            station.assigned,
-        )
-
-    @property
-    def open(self) -> bool:
-        return self.assigned < self.capacity
+        return cls(station, code, station.id, rfc8785.dumps(code), history_changes(code))
 
 
 def _name_fields(parts: names.NameParts) -> tuple[str, str, str | None, str | None, str | None]:
     return parts.given, parts.family, parts.father, parts.grandfather, parts.original_script
-
-
-def _load(seat: _Seat) -> tuple[float, str]:
-    return seat.assigned / seat.capacity, seat.code
 
 
 class _Settler:
@@ -315,12 +298,14 @@ class _Settler:
         self.session, self.election, self.report = session, election, report
         self.officer, self.reason = officer, reason
         self.store = Store(session, election.id)
-        self.seats = {code: _Seat.of(s) for code, s in index.stations.items()}
-        self.by_country: dict[str, list[_Seat]] = {}
-        self.by_city: dict[tuple[str, str], list[_Seat]] = {}
-        for seat in self.seats.values():
-            self.by_country.setdefault(seat.station.country.code, []).append(seat)
-            self.by_city.setdefault((seat.station.country.code, seat.city), []).append(seat)
+        self.seats = {s.id: _Seat.of(s) for s in index.stations.values()}
+        self.station_ids = {code: s.id for code, s in index.stations.items()}
+        self.country_ids = {code: c.id for code, c in index.countries.items()}
+        self.city_station_ids: dict[tuple[str, str], tuple[int, ...]] = {}
+        for s in sorted(index.stations.values(), key=lambda s: s.id):
+            key = (s.country.code, s.city.casefold())
+            self.city_station_ids[key] = (*self.city_station_ids.get(key, ()), s.id)
+        self.placement = Placement(index.stations.values())
         self.now = self.store.timestamp(utcnow())
         self.flagged: list[tuple[str, str, str, int]] = []  # voter id, reg no, candidate's, score
         self.root = audit_service.MerkleRootBuilder()
@@ -334,7 +319,7 @@ class _Settler:
                 rows.append(result)
             else:
                 rejected.extend(result)
-        counters = [(seat, seat.assigned, seat.taken) for seat in self.seats.values()]
+        placed = self.placement.saved()
         try:
             # Most chunks meet no document registered before and no number taken: then the
             # unique constraints do the look-ups' work, as in enrolment, and a savepoint undoes
@@ -342,8 +327,7 @@ class _Settler:
             with self.store.connection.begin_nested():
                 accepted, refused, registered = self._settle(rows, look_up=False)
         except Taken:
-            for seat, assigned, taken in counters:
-                seat.assigned, seat.taken = assigned, taken
+            self.placement.restore(placed)
             accepted, refused, registered = self._settle(rows, look_up=True)
         rejected.extend(refused)
         rejected.sort(key=lambda p: p[0])  # stable: a row's problems stay in their order
@@ -400,27 +384,18 @@ class _Settler:
         return None
 
     def _seat(self, row: Row) -> _Seat | Problem:
-        """The named station, else the emptiest in the voter's city, else in the country: the order
-        of `enrolment.take_station`, on counters (the seats are taken at the end, in one go)."""
+        """The row's place, as enrolling it would give (`registration.seats`); the seats are taken
+        on the registry at the end, in one go."""
+        placed = self.placement.place(
+            self.station_ids[row.station] if row.station else None,
+            self.country_ids[row.host_country],
+            self.city_station_ids.get((row.host_country, row.city), ()),
+        )
+        if placed is not None:
+            return self.seats[placed]
         if row.station:
-            seat = self.seats[row.station]
-            if not seat.open:
-                return (row.line, "station", f"No place left at {row.station}: the station is at capacity.")
-        else:
-            # Same city first: the key (other city, load, code) of take_station, in two steps.
-            candidates = [s for s in self.by_city.get((row.host_country, row.city), ()) if s.open] or [
-                s for s in self.by_country.get(row.host_country, ()) if s.open
-            ]
-            if not candidates:
-                return (
-                    row.line,
-                    "station",
-                    f"No place left in {row.host_country}: every station is at capacity.",
-                )
-            seat = min(candidates, key=_load) if len(candidates) > 1 else candidates[0]
-        seat.assigned += 1
-        seat.taken += 1
-        return seat
+            return (row.line, "station", f"No place left at {row.station}: the station is at capacity.")
+        return (row.line, "station", f"No place left in {row.host_country}: every station is at capacity.")
 
     def _unique_numbers(self, accepted: list[tuple[Row, _Seat]], look_up: bool) -> list[tuple[Row, _Seat]]:
         """Registration numbers are drawn at random: draw again the rare one taken twice in the
@@ -495,6 +470,7 @@ class _Settler:
 
     def take_seats(self) -> None:
         """One conditional UPDATE per station: the CHECK on `assigned` settles any race."""
-        for code, seat in sorted(self.seats.items()):
-            if seat.taken and not take_seat(self.session, seat.station, seat.taken):
-                raise StationFull(f"Station {code} filled up during the import: import the file again.")
+        taken = self.placement.taken()
+        for seat in sorted((self.seats[id_] for id_ in taken), key=lambda seat: seat.code):
+            if not take_seat(self.session, seat.station, taken[seat.station_id]):
+                raise StationFull(f"Station {seat.code} filled up during the import: import the file again.")

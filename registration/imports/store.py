@@ -20,21 +20,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from ocv.errors import Conflict
-from registration.models import DuplicateReview, Voter, VoterHistory, VoterStatus
+from registration.models import PERSONAL_FIELDS, DuplicateReview, Voter, VoterHistory, VoterStatus
 
 VOTER_COLUMNS = (
     "id",
     "election_id",
     "reg_no",
-    "given_name",
-    "family_name",
-    "father_name",
-    "grandfather_name",
-    "names_original_script",
-    "date_of_birth",
-    "sex",
-    "phone",
-    "email",
+    *PERSONAL_FIELDS,
     "constituency_id",
     "country_id",
     "status",

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 from sqlalchemy import make_url
 
 from tests.scratch import drop_database, fresh_database
@@ -159,6 +159,36 @@ def browser(browser_path: str):  # type: ignore[no-untyped-def]
         browser = playwright.chromium.launch(executable_path=browser_path, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+def official_page(browser: Browser, viewport: ViewportSize, timeout: int = 10_000) -> Page:
+    """A page in a browser context of its own (its own cookies, so its own official), in English."""
+    context = browser.new_context(locale="en-GB", viewport=viewport)
+    context.set_default_timeout(timeout)
+    return context.new_page()
+
+
+def sign_in(page: Page, base: str, username: str, password: str) -> Page:
+    """The sign-in form, filled in and sent."""
+    page.goto(base + "/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#submit")
+    page.wait_for_load_state()
+    return page
+
+
+def first_sign_in(page: Page, base: str, username: str, temporary: str, own: str) -> Page:
+    """A new account's first sign-in: the temporary password the operator gave, then the change
+    to the official's own password that the site asks for before anything else."""
+    sign_in(page, base, username, temporary)
+    page.wait_for_url("**/account/password")
+    page.fill("#current_password", temporary)
+    page.fill("#new_password", own)
+    page.fill("#confirm", own)
+    page.click("#submit")
+    page.wait_for_url(base + "/")
+    return page
 
 
 @pytest.fixture

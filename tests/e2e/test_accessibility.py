@@ -23,7 +23,7 @@ import pyotp
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 
-from tests.e2e.conftest import ROOT
+from tests.e2e.conftest import ROOT, first_sign_in, sign_in
 from tests.pages import ADMIN, ANYONE, OFFICER, PAGES, PENDING_SECOND_FACTOR, PRESIDING, TALLY, TWO_STEP
 from tests.pages import Page as SitePage
 
@@ -65,26 +65,9 @@ def axe_source() -> str:
     return AXE.read_text(encoding="utf-8")
 
 
-def _sign_in(context: BrowserContext, base: str, username: str, password: str) -> Page:
-    page = context.new_page()
-    page.goto(base + "/login")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("#submit")
-    page.wait_for_load_state()
-    return page
-
-
 def _first_sign_in(context: BrowserContext, base: str, username: str) -> Page:
     """As an operator's new account does: the temporary password, then one's own."""
-    page = _sign_in(context, base, username, TEMPORARY)
-    page.wait_for_url("**/account/password")
-    page.fill("#current_password", TEMPORARY)
-    page.fill("#new_password", PASSWORD)
-    page.fill("#confirm", PASSWORD)
-    page.click("#submit")
-    page.wait_for_url(base + "/")
-    return page
+    return first_sign_in(context.new_page(), base, username, TEMPORARY, PASSWORD)
 
 
 def _enrol(server: dict[str, Any], election: str, voter: dict[str, Any]) -> str:
@@ -321,7 +304,7 @@ def sweep(
     _ocv(server, "audit", "checkpoint")  # the entries get their inclusion proofs
     pages[TWO_STEP] = _first_sign_in(contexts[TWO_STEP], base, TWO_STEP_ACCOUNT)
     _two_step_on(pages[TWO_STEP], base)
-    pending = _sign_in(contexts[PENDING_SECOND_FACTOR], base, TWO_STEP_ACCOUNT, PASSWORD)
+    pending = sign_in(contexts[PENDING_SECOND_FACTOR].new_page(), base, TWO_STEP_ACCOUNT, PASSWORD)
     assert urlsplit(pending.url).path == "/login/second-factor"
     pages[PENDING_SECOND_FACTOR] = pending
     # axe is loaded into every document the tabs open from now on (not subject to the CSP).

@@ -12,7 +12,7 @@ from typing import Any
 
 from playwright.sync_api import Browser, Page
 
-from tests.e2e.conftest import ROOT
+from tests.e2e.conftest import ROOT, first_sign_in, official_page
 
 CODE = "OF2027"
 USERNAME = "fieldofficer"
@@ -54,20 +54,8 @@ def _setup(server: dict[str, Any], tmp_path: Path) -> None:
 
 
 def _sign_in(browser: Browser, server: dict[str, Any]) -> Page:
-    context = browser.new_context(locale="en-GB", viewport={"width": DESK, "height": 900})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.goto(server["url"] + "/login")
-    page.fill("#username", USERNAME)
-    page.fill("#password", FIRST_PASSWORD)
-    page.click("#submit")
-    page.wait_for_url("**/account/password")
-    page.fill("#current_password", FIRST_PASSWORD)
-    page.fill("#new_password", PASSWORD)
-    page.fill("#confirm", PASSWORD)
-    page.click("#submit")
-    page.wait_for_url(server["url"] + "/")
-    return page
+    page = official_page(browser, {"width": DESK, "height": 900})
+    return first_sign_in(page, server["url"], USERNAME, FIRST_PASSWORD, PASSWORD)
 
 
 def _fits(page: Page, width: int) -> None:

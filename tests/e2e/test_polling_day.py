@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.e2e.conftest import ROOT, TEMPORARY_PASSWORD
+from tests.e2e.conftest import ROOT, TEMPORARY_PASSWORD, first_sign_in, official_page
 from tests.e2e.test_accessibility import AXE, RUN_AXE
 
 CVR, TALLY = "PD2027", "PT2027"
@@ -88,20 +88,8 @@ def _enrol(server: dict[str, Any], election: str, given: str, born: str, passpor
 
 
 def _sign_in(browser: Browser, base: str, username: str) -> Page:
-    context = browser.new_context(locale="en-GB", viewport=WIDTHS["desk"])
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.goto(base + "/login")
-    page.fill("#username", username)
-    page.fill("#password", TEMPORARY_PASSWORD)
-    page.click("#submit")
-    page.wait_for_url("**/account/password")
-    page.fill("#current_password", TEMPORARY_PASSWORD)
-    page.fill("#new_password", OWN)
-    page.fill("#confirm", OWN)
-    page.click("#submit")
-    page.wait_for_url(base + "/")
-    return page
+    page = official_page(browser, WIDTHS["desk"], timeout=15_000)
+    return first_sign_in(page, base, username, TEMPORARY_PASSWORD, OWN)
 
 
 def _flash(page: Page, category: str) -> str:

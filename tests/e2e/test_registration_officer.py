@@ -22,7 +22,7 @@ import rfc8785
 from playwright.sync_api import Browser, Page
 
 from registration import regno
-from tests.e2e.conftest import ROOT, TEMPORARY_PASSWORD
+from tests.e2e.conftest import ROOT, TEMPORARY_PASSWORD, first_sign_in, official_page
 
 CODE = "WF2027"
 REG_NO = re.compile(r"\b([0-9A-HJKMNP-TV-Y]{3}-[0-9A-HJKMNP-TV-Y]{3}-[0-9A-HJKMNP-TV-Y]{3})\b")
@@ -57,19 +57,8 @@ IMPORT_HEADER = (
 
 def _sign_in(browser: Browser, server: dict[str, str], username: str) -> Page:
     """A first sign-in with the temporary password, then the forced change of password."""
-    context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.goto(server["url"] + "/login")
-    page.fill("#username", username)
-    page.fill("#password", TEMPORARY_PASSWORD)
-    page.click("#submit")
-    page.wait_for_url("**/account/password")
-    page.fill("#current_password", TEMPORARY_PASSWORD)
-    page.fill("#new_password", OWN_PASSWORD)
-    page.fill("#confirm", OWN_PASSWORD)
-    page.click("#submit")
-    page.wait_for_url(server["url"] + "/")
+    page = official_page(browser, {"width": 1280, "height": 900})
+    first_sign_in(page, server["url"], username, TEMPORARY_PASSWORD, OWN_PASSWORD)
     assert f"Signed in as {username}" in page.inner_text("main")
     return page
 

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import random
 import re
 import time
 from pathlib import Path
@@ -30,7 +31,7 @@ from ocv.db import database
 from ocv.errors import PermissionDenied, ValidationError
 from ocv.settings import Settings
 from registration import matching, regno, service
-from registration.errors import WrongPhase
+from registration.errors import StationFull, WrongPhase
 from registration.imports import jobs as import_jobs
 from registration.imports import service as imports
 from registration.imports.rows import COLUMNS
@@ -324,6 +325,82 @@ def test_dry_run_changes_and_records_nothing(
     with pytest.raises(imports.ImportRejected):
         do_import(db_session, settings, officer, election, data, dry_run=True)
     assert _counts(db_session) == before
+
+
+SEAT_STATIONS = (  # code, city, capacity: a city of two stations, small ones that fill up
+    ("DE-BER-01", "Berlin", 3),
+    ("DE-BER-02", "Berlin", 5),
+    ("DE-MUC-01", "Munich", 2),
+    ("DE-HAM-01", "Hamburg", 4),
+    ("AE-DXB-01", "Dubai", 2),
+    ("AE-AUH-01", "Abu Dhabi", 1),
+)
+
+
+def _seat_election(session: Session, code: str) -> Election:
+    zones = {"DE": "Europe/Berlin", "AE": "Asia/Dubai"}
+    stations = [
+        {
+            "code": station,
+            "name": f"{city} {station[-2:]}",
+            "country": station[:2],
+            "city": city,
+            "address": f"1 Main Street, {city}",
+            "time_zone": zones[station[:2]],
+            "capacity": capacity,
+        }
+        for station, city, capacity in SEAT_STATIONS
+    ]
+    e = service.load_election(session, OPERATOR, demo_definition(code=code, stations=stations))
+    service.advance(session, OPERATOR, e, "registration_open")
+    session.commit()
+    return e
+
+
+def test_import_places_each_row_where_enrolling_it_would(
+    db_session: Session, settings: Settings, officer: Actor
+) -> None:
+    """One rule for both doors: a file imported is placed as its rows enrolled one by one in
+    file order, voters of no city, named stations and full ones mixed."""
+    rng = random.Random(12)
+    places = [
+        {"city": "Berlin"},
+        {"city": "Munich"},
+        {"city": "Hamburg"},
+        {"city": ""},  # no city: the emptiest of the country
+        {"city": "berlin"},  # cities are compared case-folded
+        {"city": "Munich", "station": "DE-BER-02"},
+        {"city": "Hamburg", "station": "DE-MUC-01"},
+        {"city": "Dubai", "host_country": "AE", "constituency": "OV-ME"},
+        {"city": "", "host_country": "AE", "constituency": "OV-ME"},
+    ]
+    rows = [person(i, **rng.choice(places)) for i in range(24)]
+    enrolled_in = _seat_election(db_session, "SEATS-E")
+    enrolled = []
+    for row in rows:
+        raw: dict[str, object] = {k: v for k, v in row.items() if not k.startswith("doc")}
+        raw["documents"] = [{"type": row["doc1_type"], "number": row["doc1_number"]}]
+        try:
+            enrolled.append(service.enrol(db_session, settings, officer, enrolled_in, raw).station.code)
+        except StationFull:
+            enrolled.append(None)
+    imported_in = _seat_election(db_session, "SEATS-I")
+    report = do_import(db_session, settings, officer, imported_in, csv_file(rows), skip_invalid=True)
+    history = db_session.scalars(
+        select(VoterHistory.changes)
+        .join(Voter, Voter.id == VoterHistory.voter_id)
+        .where(Voter.election_id == imported_in.id, VoterHistory.kind == "imported")
+    )
+    imported: list[str | None] = [None] * len(rows)
+    for changes in history:
+        imported[changes["line"] - 2] = changes["station"]
+    assert {line for line, name, _ in report.rejected if name == "station"} == {
+        i + 2 for i, code in enumerate(enrolled) if code is None
+    }
+    assert imported == enrolled
+    assert None in enrolled  # stations filled up on the way
+    assert set(enrolled) - {None} == {code for code, _, _ in SEAT_STATIONS}
+    assert _assigned(db_session, imported_in) == _assigned(db_session, enrolled_in)
 
 
 def test_station_capacity_is_respected(
